@@ -1,0 +1,55 @@
+//! The one error type of the bench runner.
+
+/// Everything that can make a runner invocation fail.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A bad command line; the message names the offending argument.
+    #[error("{0}")]
+    Usage(String),
+    /// No scenario has this name.
+    #[error("unknown scenario `{name}` (known: {known})")]
+    UnknownScenario {
+        /// The requested name.
+        name: String,
+        /// The registered names, comma-separated.
+        known: String,
+    },
+    /// The scenario has no such variant.
+    #[error("scenario `{scenario}` has no variant `{variant}` (known: {known})")]
+    UnknownVariant {
+        /// The scenario.
+        scenario: &'static str,
+        /// The requested variant.
+        variant: String,
+        /// The scenario's variants, comma-separated.
+        known: String,
+    },
+    /// The variant cannot run on this machine (a missing tool); reported as "skipped".
+    #[error("{0}")]
+    Unavailable(String),
+    /// Reading `/proc` or running a helper process failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A `/proc` file or a helper's output did not parse.
+    #[error("cannot parse {what}: {detail}")]
+    Parse {
+        /// What was being parsed.
+        what: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The measured operation computed something other than expected.
+    #[error("wrong result: {0}")]
+    WrongResult(String),
+    /// The Arrow hasher failed.
+    #[error("arrow hashing failed: {0}")]
+    Hash(#[from] orcapod_hash::HashError),
+    /// Building the input data failed.
+    #[error("building input data failed: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+}
