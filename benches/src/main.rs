@@ -50,7 +50,9 @@ fn dispatch(args: &[String]) -> Result<(), BenchError> {
             println!("{HELP}");
             Ok(())
         }
-        Some(other) => Err(BenchError::Usage(format!("unexpected argument `{other}`\n{HELP}"))),
+        Some(other) => Err(BenchError::Usage(format!(
+            "unexpected argument `{other}`\n{HELP}"
+        ))),
         None => Err(BenchError::Usage(HELP.to_owned())),
     }
 }
@@ -62,18 +64,25 @@ fn run(args: &[String]) -> Result<(), BenchError> {
     let mut items = args.iter();
     while let Some(item) = items.next() {
         let mut value = |option: &str| {
-            items.next().cloned().ok_or_else(|| BenchError::Usage(format!("option `{option}` needs a value")))
+            items
+                .next()
+                .cloned()
+                .ok_or_else(|| BenchError::Usage(format!("option `{option}` needs a value")))
         };
         match item.as_str() {
             "--size" => {
                 let raw = value("--size")?;
                 let parsed = raw.parse::<u64>().map_err(|_| {
-                    BenchError::Usage(format!("invalid value `{raw}` for `--size`: expected a row count"))
+                    BenchError::Usage(format!(
+                        "invalid value `{raw}` for `--size`: expected a row count"
+                    ))
                 })?;
                 size = Some(parsed);
             }
             "--variant" => variant = Some(value("--variant")?),
-            other if other.starts_with('-') => return Err(BenchError::Usage(format!("unknown option `{other}`"))),
+            other if other.starts_with('-') => {
+                return Err(BenchError::Usage(format!("unknown option `{other}`")));
+            }
             other if name.is_none() => name = Some(other.to_owned()),
             other => return Err(BenchError::Usage(format!("unexpected argument `{other}`"))),
         }
@@ -81,7 +90,8 @@ fn run(args: &[String]) -> Result<(), BenchError> {
     let name = name.ok_or_else(|| BenchError::Usage("`run` needs a SCENARIO".into()))?;
     let scenario = scenarios::find(&name)?;
     let size = size.ok_or_else(|| BenchError::Usage("`run` needs `--size N`".into()))?;
-    let variant = variant.ok_or_else(|| BenchError::Usage("`run` needs `--variant VARIANT`".into()))?;
+    let variant =
+        variant.ok_or_else(|| BenchError::Usage("`run` needs `--variant VARIANT`".into()))?;
     let line = match scenario.run_variant(&variant, size) {
         Ok(m) => json!({
             "status": "ok", "scenario": scenario.name, "variant": variant, "size": size,

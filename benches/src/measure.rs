@@ -57,9 +57,14 @@ pub fn process_cpu_s() -> Result<f64, BenchError> {
     let fields: Vec<&str> = after_comm.split_whitespace().collect();
     // `fields[0]` is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
     let tick = |idx: usize| -> Result<f64, BenchError> {
-        fields.get(idx).and_then(|raw| raw.parse::<u64>().ok()).map(|t| t as f64 / CLK_TCK).ok_or_else(
-            || BenchError::Parse { what: "/proc/self/stat".into(), detail: format!("field {}", idx + 3) },
-        )
+        fields
+            .get(idx)
+            .and_then(|raw| raw.parse::<u64>().ok())
+            .map(|t| t as f64 / CLK_TCK)
+            .ok_or_else(|| BenchError::Parse {
+                what: "/proc/self/stat".into(),
+                detail: format!("field {}", idx + 3),
+            })
     };
     Ok(tick(11)? + tick(12)?)
 }
@@ -68,15 +73,23 @@ pub fn process_cpu_s() -> Result<f64, BenchError> {
 pub fn peak_rss_mib() -> Result<f64, BenchError> {
     let status = read_proc("/proc/self/status")?;
     let line = status.lines().find(|line| line.starts_with("VmHWM:"));
-    let kib = line.and_then(|line| line.split_whitespace().nth(1)).and_then(|raw| raw.parse::<u64>().ok());
+    let kib = line
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|raw| raw.parse::<u64>().ok());
     match kib {
         Some(kib) => Ok(kib as f64 / 1024.0),
-        None => Err(BenchError::Parse { what: "/proc/self/status".into(), detail: "no VmHWM line".into() }),
+        None => Err(BenchError::Parse {
+            what: "/proc/self/status".into(),
+            detail: "no VmHWM line".into(),
+        }),
     }
 }
 
 fn read_proc(path: &str) -> Result<String, BenchError> {
-    std::fs::read_to_string(path).map_err(|source| BenchError::Io { what: format!("reading {path}"), source })
+    std::fs::read_to_string(path).map_err(|source| BenchError::Io {
+        what: format!("reading {path}"),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -56,7 +56,12 @@ impl Scenario {
             return Err(BenchError::UnknownVariant {
                 scenario: self.name,
                 variant: variant.to_owned(),
-                known: self.variants.iter().map(|v| v.name).collect::<Vec<_>>().join(", "),
+                known: self
+                    .variants
+                    .iter()
+                    .map(|v| v.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         (self.run)(variant, size)

@@ -4,21 +4,26 @@
 //! (see `hash.rs` for a model) and add its two lines below: the `mod` and the entry in [`ALL`].
 //! A unit test fails if a file in `src/scenarios/` is not registered.
 
-mod channel_hop;
 mod hash;
 
 use crate::error::BenchError;
 use crate::scenario::Scenario;
 
 /// Every scenario, in the order `cargo xtask bench` runs them.
-pub const ALL: &[Scenario] = &[hash::SCENARIO, channel_hop::SCENARIO];
+pub const ALL: &[Scenario] = &[hash::SCENARIO];
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Result<&'static Scenario, BenchError> {
-    ALL.iter().find(|scenario| scenario.name == name).ok_or_else(|| BenchError::UnknownScenario {
-        name: name.to_owned(),
-        known: ALL.iter().map(|scenario| scenario.name).collect::<Vec<_>>().join(", "),
-    })
+    ALL.iter()
+        .find(|scenario| scenario.name == name)
+        .ok_or_else(|| BenchError::UnknownScenario {
+            name: name.to_owned(),
+            known: ALL
+                .iter()
+                .map(|scenario| scenario.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 #[cfg(test)]
@@ -36,12 +41,23 @@ mod tests {
         files.sort();
         let mut registered: Vec<String> = ALL.iter().map(|s| s.name.to_owned()).collect();
         registered.sort();
-        assert_eq!(files, registered, "src/scenarios/*.rs and scenarios::ALL disagree");
+        assert_eq!(
+            files, registered,
+            "src/scenarios/*.rs and scenarios::ALL disagree"
+        );
         for scenario in ALL {
-            assert!(scenario.variants.iter().any(|v| v.name == scenario.limit), "{}", scenario.name);
+            assert!(
+                scenario.variants.iter().any(|v| v.name == scenario.limit),
+                "{}",
+                scenario.name
+            );
             assert!(!scenario.default_sizes.is_empty() && !scenario.quick_sizes.is_empty());
             if let Some(python) = scenario.python {
-                assert!(scenario.variants.iter().any(|v| v.name == python.variant), "{}", scenario.name);
+                assert!(
+                    scenario.variants.iter().any(|v| v.name == python.variant),
+                    "{}",
+                    scenario.name
+                );
             }
         }
     }

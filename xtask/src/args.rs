@@ -25,7 +25,12 @@ pub struct Args {
 impl Args {
     /// Wraps the arguments that follow the subcommand `command` (used in error messages).
     pub fn new(command: &'static str, items: Vec<String>) -> Self {
-        Args { command, items: items.into_iter(), attached: None, current: String::new() }
+        Args {
+            command,
+            items: items.into_iter(),
+            attached: None,
+            current: String::new(),
+        }
     }
 
     /// The next option or positional, or `None` at the end.
@@ -33,9 +38,14 @@ impl Args {
     /// Errors if the previous `--opt=value` had a value nobody asked for.
     pub fn next_arg(&mut self) -> Result<Option<Arg>> {
         if let Some(value) = self.attached.take() {
-            return Err(self.usage(format!("option `{}` takes no value (got `{value}`)", self.current)));
+            return Err(self.usage(format!(
+                "option `{}` takes no value (got `{value}`)",
+                self.current
+            )));
         }
-        let Some(item) = self.items.next() else { return Ok(None) };
+        let Some(item) = self.items.next() else {
+            return Ok(None);
+        };
         if item == "-h" {
             self.current = "--help".to_owned();
             return Ok(Some(Arg::Long(self.current.clone())));
@@ -122,13 +132,28 @@ mod tests {
 
         let mut a = args(&["--runs"]);
         a.next_arg().unwrap();
-        assert!(a.value().unwrap_err().to_string().contains("`--runs` needs a value"));
+        assert!(
+            a.value()
+                .unwrap_err()
+                .to_string()
+                .contains("`--runs` needs a value")
+        );
 
         let mut a = args(&["--quick=yes"]);
         a.next_arg().unwrap();
-        assert!(a.next_arg().unwrap_err().to_string().contains("takes no value"));
+        assert!(
+            a.next_arg()
+                .unwrap_err()
+                .to_string()
+                .contains("takes no value")
+        );
 
         let mut a = args(&["-x"]);
-        assert!(a.next_arg().unwrap_err().to_string().contains("unknown option `-x`"));
+        assert!(
+            a.next_arg()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown option `-x`")
+        );
     }
 }

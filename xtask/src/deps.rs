@@ -107,7 +107,11 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Violation::NotLower { from, to, kind } => {
-                let what = if from.1 == to.1 { "same-layer" } else { "upward" };
+                let what = if from.1 == to.1 {
+                    "same-layer"
+                } else {
+                    "upward"
+                };
                 write!(
                     f,
                     "{} (layer {}) depends on {} (layer {}){}: forbidden {what} edge",
@@ -118,14 +122,28 @@ impl fmt::Display for Violation {
                     kind_suffix(*kind)
                 )
             }
-            Violation::RestrictedDependent { from, to, kind, allowed } => {
+            Violation::RestrictedDependent {
+                from,
+                to,
+                kind,
+                allowed,
+            } => {
                 let allowed = match allowed {
                     [] => "nothing".to_owned(),
                     names => format!("only {} (and tools)", names.join(", ")),
                 };
-                write!(f, "{from} depends on {to}{}: {allowed} may depend on {to}", kind_suffix(*kind))
+                write!(
+                    f,
+                    "{from} depends on {to}{}: {allowed} may depend on {to}",
+                    kind_suffix(*kind)
+                )
             }
-            Violation::ForbiddenPackage { krate, label, path, kind } => {
+            Violation::ForbiddenPackage {
+                krate,
+                label,
+                path,
+                kind,
+            } => {
                 let target = path.last().map(String::as_str).unwrap_or("?");
                 write!(f, "{krate} depends on {target}{}", kind_suffix(*kind))?;
                 if path.len() > 1 {
@@ -153,7 +171,9 @@ pub fn check(graph: &DepGraph) -> Vec<Violation> {
         }
     }
     for edge in &graph.edges {
-        let Some(from_rule) = rule_for(&edge.from) else { continue };
+        let Some(from_rule) = rule_for(&edge.from) else {
+            continue;
+        };
         let to_rule = match rule_for(&edge.to) {
             Some(rule) => rule,
             None if rules::is_orcapod_name(&edge.to) => {
@@ -190,7 +210,9 @@ pub fn check(graph: &DepGraph) -> Vec<Violation> {
         }
     }
     for (member, closure) in &graph.normal_closure {
-        let Some(rule) = rule_for(member) else { continue };
+        let Some(rule) = rule_for(member) else {
+            continue;
+        };
         for forbid in rule.forbid {
             for (package, path) in closure {
                 if forbid.names.iter().any(|name| name.matches(package)) {
@@ -230,7 +252,10 @@ fn check_forbidden_direct(edge: &Edge, rule: &rules::CrateRule, out: &mut Vec<Vi
 pub fn render_table(graph: &DepGraph) -> String {
     let mut members: Vec<&String> = graph.members.iter().collect();
     members.sort_by_key(|name| (rule_for(name).map(|rule| rule.layer), name.as_str()));
-    let mut out = format!("{:<26} {:>5}  {:<30} orcapod dependencies\n", "crate", "layer", "role");
+    let mut out = format!(
+        "{:<26} {:>5}  {:<30} orcapod dependencies\n",
+        "crate", "layer", "role"
+    );
     for member in members {
         let (layer, role) = match rule_for(member) {
             Some(rule) => (rule.layer.to_string(), rule.role),
@@ -248,7 +273,11 @@ pub fn render_table(graph: &DepGraph) -> String {
             .collect();
         deps.sort();
         deps.dedup();
-        let deps = if deps.is_empty() { "-".to_owned() } else { deps.join(", ") };
+        let deps = if deps.is_empty() {
+            "-".to_owned()
+        } else {
+            deps.join(", ")
+        };
         out.push_str(&format!("{member:<26} {layer:>5}  {role:<30} {deps}\n"));
     }
     out
@@ -260,7 +289,11 @@ pub fn run(root: &Path) -> Result<()> {
     print!("{}", render_table(&graph));
     let violations = check(&graph);
     if violations.is_empty() {
-        let n_edges = graph.edges.iter().filter(|edge| rules::is_orcapod_name(&edge.to)).count();
+        let n_edges = graph
+            .edges
+            .iter()
+            .filter(|edge| rules::is_orcapod_name(&edge.to))
+            .count();
         let n_reached: usize = graph.normal_closure.values().map(BTreeMap::len).sum();
         println!(
             "\nlayering OK: {} crates, {n_edges} internal edges; forbidden-package rules hold over \

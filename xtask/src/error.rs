@@ -69,6 +69,9 @@ pub type Result<T, E = XtaskError> = std::result::Result<T, E>;
 impl XtaskError {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        XtaskError::Io { path: path.into(), source }
+        XtaskError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

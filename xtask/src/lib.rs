@@ -38,7 +38,11 @@ pub fn cargo_command() -> Command {
 /// Renders a command line for messages.
 pub fn display_command(command: &Command) -> String {
     let mut parts = vec![command.get_program().to_string_lossy().into_owned()];
-    parts.extend(command.get_args().map(|arg| arg.to_string_lossy().into_owned()));
+    parts.extend(
+        command
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned()),
+    );
     parts.join(" ")
 }
 
@@ -48,7 +52,10 @@ pub fn run_capture(command: &mut Command) -> Result<String> {
     let output = command
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| XtaskError::Spawn { command: rendered.clone(), source })?;
+        .map_err(|source| XtaskError::Spawn {
+            command: rendered.clone(),
+            source,
+        })?;
     if !output.status.success() {
         return Err(XtaskError::CommandFailed {
             command: rendered,
@@ -64,7 +71,13 @@ pub fn run_capture(command: &mut Command) -> Result<String> {
 
 /// The last `n_lines` lines of `text`, each indented, prefixed with a newline; empty if blank.
 pub fn tail(text: &str, n_lines: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
     let start = lines.len().saturating_sub(n_lines);
-    lines[start..].iter().map(|line| format!("\n    {line}")).collect()
+    lines[start..]
+        .iter()
+        .map(|line| format!("\n    {line}"))
+        .collect()
 }

@@ -27,7 +27,9 @@ fn main() -> ExitCode {
                 println!("cargo xtask deps: checks the crate layering; exits 1 on violations");
                 Ok(())
             }
-            Some(arg) => Err(XtaskError::Usage(format!("cargo xtask deps: unexpected argument `{arg}`"))),
+            Some(arg) => Err(XtaskError::Usage(format!(
+                "cargo xtask deps: unexpected argument `{arg}`"
+            ))),
             None => xtask::deps::run(&root),
         },
         "bench" => xtask::bench::run(&root, args),
@@ -35,7 +37,9 @@ fn main() -> ExitCode {
             print!("{HELP}");
             Ok(())
         }
-        other => Err(XtaskError::Usage(format!("unknown command `{other}`\n\n{HELP}"))),
+        other => Err(XtaskError::Usage(format!(
+            "unknown command `{other}`\n\n{HELP}"
+        ))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,19 +25,35 @@ pub const SCENARIO: Scenario = Scenario {
     description: "Arrow record-batch hashing (starfix-compatible) vs raw SHA-256 of the same bytes",
     limit: "sha256",
     variants: &[
-        Variant { name: "table", description: "hash_record_batch, 4 columns (int64, int64, float64, utf8)" },
-        Variant { name: "wide", description: "hash_record_batch, 64 columns (int64/float64 alternating)" },
-        Variant { name: "sha256", description: "sha2::Sha256 over one buffer of the `table` bytes" },
-        Variant { name: "openssl", description: "`openssl speed -bytes 16384 sha256`, scaled to the `table` bytes" },
+        Variant {
+            name: "table",
+            description: "hash_record_batch, 4 columns (int64, int64, float64, utf8)",
+        },
+        Variant {
+            name: "wide",
+            description: "hash_record_batch, 64 columns (int64/float64 alternating)",
+        },
+        Variant {
+            name: "sha256",
+            description: "sha2::Sha256 over one buffer of the `table` bytes",
+        },
+        Variant {
+            name: "openssl",
+            description: "`openssl speed -bytes 16384 sha256`, scaled to the `table` bytes",
+        },
     ],
     default_sizes: &[1_000, 10_000, 100_000, 1_000_000],
     quick_sizes: &[1_000, 10_000],
-    python: Some(PythonRef { workload: "hash_table", variant: "table" }),
+    python: Some(PythonRef {
+        workload: "hash_table",
+        variant: "table",
+    }),
     run,
 };
 
 fn run(variant: &str, size: u64) -> Result<Measurement, BenchError> {
-    let n_rows = usize::try_from(size).map_err(|_| BenchError::Usage(format!("size {size} too large")))?;
+    let n_rows =
+        usize::try_from(size).map_err(|_| BenchError::Usage(format!("size {size} too large")))?;
     match variant {
         "table" => hash_batch(&table_batch(n_rows)?, size),
         "wide" => hash_batch(&wide_batch(n_rows)?, size),
@@ -45,7 +61,14 @@ fn run(variant: &str, size: u64) -> Result<Measurement, BenchError> {
             let buffer = concat_buffers(&table_batch(n_rows)?);
             let (digest, wall_s, cpu_s) = timed(|| Sha256::digest(&buffer))?;
             let check = hex(&digest);
-            Ok(Measurement { wall_s, cpu_s, rows: size, bytes: buffer.len() as u64, check, note: None })
+            Ok(Measurement {
+                wall_s,
+                cpu_s,
+                rows: size,
+                bytes: buffer.len() as u64,
+                check,
+                note: None,
+            })
         }
         "openssl" => openssl(size, buffer_bytes(&table_batch(n_rows)?)),
         other => Err(BenchError::Usage(format!("hash has no variant `{other}`"))),
@@ -55,7 +78,14 @@ fn run(variant: &str, size: u64) -> Result<Measurement, BenchError> {
 fn hash_batch(batch: &RecordBatch, size: u64) -> Result<Measurement, BenchError> {
     let (digest, wall_s, cpu_s) = timed(|| orcapod_hash::arrow::hash_record_batch(batch, false))?;
     let check = hex(&digest?);
-    Ok(Measurement { wall_s, cpu_s, rows: size, bytes: buffer_bytes(batch), check, note: None })
+    Ok(Measurement {
+        wall_s,
+        cpu_s,
+        rows: size,
+        bytes: buffer_bytes(batch),
+        check,
+        note: None,
+    })
 }
 
 /// The Python harness's `hash_table` table: `id`, `x = id + n`, `f = id * 0.5`, `s = "row-%08d"`.
@@ -70,8 +100,12 @@ fn table_batch(n_rows: usize) -> Result<RecordBatch, BenchError> {
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(0..n)),
         Arc::new(Int64Array::from_iter_values(n..2 * n)),
-        Arc::new(Float64Array::from_iter_values((0..n).map(|i| i as f64 * 0.5))),
-        Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("row-{i:08}")))),
+        Arc::new(Float64Array::from_iter_values(
+            (0..n).map(|i| i as f64 * 0.5),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            (0..n).map(|i| format!("row-{i:08}")),
+        )),
     ];
     Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
@@ -85,13 +119,20 @@ fn wide_batch(n_rows: usize) -> Result<RecordBatch, BenchError> {
         let name = format!("c{col:02}");
         if col % 2 == 0 {
             fields.push(Field::new(name, DataType::Int64, false));
-            columns.push(Arc::new(Int64Array::from_iter_values((0..n).map(|i| i * 64 + col))));
+            columns.push(Arc::new(Int64Array::from_iter_values(
+                (0..n).map(|i| i * 64 + col),
+            )));
         } else {
             fields.push(Field::new(name, DataType::Float64, false));
-            columns.push(Arc::new(Float64Array::from_iter_values((0..n).map(|i| (i * 64 + col) as f64 * 0.25))));
+            columns.push(Arc::new(Float64Array::from_iter_values(
+                (0..n).map(|i| (i * 64 + col) as f64 * 0.25),
+            )));
         }
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Total length of the batch's data and validity buffers (like pyarrow's `Table.nbytes`).
@@ -124,8 +165,17 @@ fn openssl(size: u64, bytes: u64) -> Result<Measurement, BenchError> {
     let args = ["speed", "-seconds", "1", "-bytes", "16384", "sha256"];
     let output = match Command::new("openssl").args(args).output() {
         Ok(output) if output.status.success() => output,
-        Ok(output) => return Err(BenchError::Unavailable(format!("`openssl speed` failed: {}", output.status))),
-        Err(err) => return Err(BenchError::Unavailable(format!("openssl not runnable: {err}"))),
+        Ok(output) => {
+            return Err(BenchError::Unavailable(format!(
+                "`openssl speed` failed: {}",
+                output.status
+            )));
+        }
+        Err(err) => {
+            return Err(BenchError::Unavailable(format!(
+                "openssl not runnable: {err}"
+            )));
+        }
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let bytes_per_s = parse_openssl_speed(&stdout).ok_or_else(|| BenchError::Parse {
@@ -139,15 +189,23 @@ fn openssl(size: u64, bytes: u64) -> Result<Measurement, BenchError> {
         rows: size,
         bytes,
         check: "openssl".into(),
-        note: Some(format!("derived: openssl speed sha256 @16 KiB = {:.1} MB/s, single thread", bytes_per_s / 1e6)),
+        note: Some(format!(
+            "derived: openssl speed sha256 @16 KiB = {:.1} MB/s, single thread",
+            bytes_per_s / 1e6
+        )),
     })
 }
 
 /// Bytes per second from the `sha256 <n>k` line of `openssl speed` (values are in 1000 B/s).
 fn parse_openssl_speed(stdout: &str) -> Option<f64> {
-    let line = stdout.lines().rev().find(|line| line.trim_start().starts_with("sha256"))?;
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|line| line.trim_start().starts_with("sha256"))?;
     let last = line.split_whitespace().last()?;
-    last.strip_suffix('k').and_then(|kb| kb.parse::<f64>().ok()).map(|kb| kb * 1000.0)
+    last.strip_suffix('k')
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb * 1000.0)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -95,7 +95,7 @@ impl<T> Sender<T> {
         let mut chans: Vec<_> = subs
             .chans
             .iter()
-            .filter(|c| c.receiver_count() > 0)
+            .filter(|c| c.accepts_items())
             .cloned()
             .collect();
         chans.push(Arc::clone(&chan));
@@ -142,10 +142,10 @@ impl<T> Sender<T> {
         self.lock().closed
     }
 
-    /// Number of live readers.
+    /// Number of live readers (not dropped, and not closed from the reading side).
     pub fn receiver_count(&self) -> usize {
         let chans = Arc::clone(&self.lock().chans);
-        chans.iter().filter(|c| c.receiver_count() > 0).count()
+        chans.iter().filter(|c| c.accepts_items()).count()
     }
 
     /// The largest number of items buffered for any live reader (the backlog of the slowest).
@@ -153,7 +153,7 @@ impl<T> Sender<T> {
         let chans = Arc::clone(&self.lock().chans);
         chans
             .iter()
-            .filter(|c| c.receiver_count() > 0)
+            .filter(|c| c.accepts_items())
             .map(|c| c.len())
             .max()
             .unwrap_or(0)
@@ -169,14 +169,14 @@ impl<T> Sender<T> {
         self.capacity
     }
 
-    /// Forgets readers that were dropped.
+    /// Forgets readers that were dropped or closed their subscription.
     fn prune(&self) {
         let mut subs = self.lock();
-        if subs.chans.iter().any(|c| c.receiver_count() == 0) {
+        if subs.chans.iter().any(|c| !c.accepts_items()) {
             let live = subs
                 .chans
                 .iter()
-                .filter(|c| c.receiver_count() > 0)
+                .filter(|c| c.accepts_items())
                 .cloned()
                 .collect();
             subs.chans = Arc::new(live);
@@ -231,11 +231,16 @@ impl<T> Unpin for SendFuture<'_, T> {}
 impl<T: Clone> SendFuture<'_, T> {
     /// First poll: offer a copy to every reader, remembering the full ones.
     fn start(&mut self, cx: &mut Context<'_>) -> Result<(), SendError<T>> {
-        let item = self.item.as_ref().expect("broadcast SendFuture polled after completion");
+        let item = self
+            .item
+            .as_ref()
+            .expect("broadcast SendFuture polled after completion");
         let chans = {
             let subs = self.tx.lock();
             if subs.closed {
-                return Err(ChannelError::Closed(self.item.take().expect("item present")));
+                return Err(ChannelError::Closed(
+                    self.item.take().expect("item present"),
+                ));
             }
             Arc::clone(&subs.chans)
         };
@@ -260,7 +265,9 @@ impl<T: Clone> SendFuture<'_, T> {
             self.tx.prune();
         }
         if live == 0 {
-            return Err(ChannelError::Disconnected(self.item.take().expect("item present")));
+            return Err(ChannelError::Disconnected(
+                self.item.take().expect("item present"),
+            ));
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
 use crate::error::ChannelError;
-use crate::waiters::{Slot, WakeList, Waiters};
+use crate::waiters::{Slot, Waiters, WakeList};
 
 /// A registration request: the operation's slot and the task's waker. `None` means
 /// "don't park on failure" (`try_*` operations).
@@ -79,9 +79,10 @@ impl<T> Chan<T> {
         self.lock().buf.len()
     }
 
-    /// Number of live receiver handles.
-    pub(crate) fn receiver_count(&self) -> usize {
-        self.lock().receivers
+    /// Whether a send could still succeed some day: not closed and some receiver alive.
+    pub(crate) fn accepts_items(&self) -> bool {
+        let st = self.lock();
+        !st.closed && st.receivers > 0
     }
 
     /// Whether no more items can enter: closed, or no senders, or no receivers left.
@@ -224,10 +225,12 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Closes the channel. Returns `true` if this call closed it.
+    /// Closes the channel. Returns `true` if this call closed it; `false` if it was already
+    /// closed, or already ended because every sender or every receiver was dropped (the first
+    /// end wins, so receivers never see `Disconnected` turn into `Closed`).
     pub(crate) fn close(&self) -> bool {
         let mut st = self.lock();
-        if st.closed {
+        if st.closed || st.senders == 0 || st.receivers == 0 {
             return false;
         }
         st.closed = true;

@@ -156,7 +156,10 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let item = this.item.take().expect("SendFuture polled after completion");
+        let item = this
+            .item
+            .take()
+            .expect("SendFuture polled after completion");
         match this.chan.push(item, Some((&mut this.slot, cx.waker()))) {
             Ok(()) => Poll::Ready(Ok(())),
             Err(ChannelError::Full(item)) => {

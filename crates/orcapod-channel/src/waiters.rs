@@ -121,13 +121,6 @@ impl WakeList {
         }
     }
 
-    /// Adds a waker if there is one.
-    pub(crate) fn push_opt(&mut self, waker: Option<Waker>) {
-        if let Some(w) = waker {
-            self.push(w);
-        }
-    }
-
     /// Wakes everything collected. Call only after releasing the channel lock.
     pub(crate) fn wake(self) {
         if let Some(w) = self.first {

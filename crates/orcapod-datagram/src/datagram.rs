@@ -40,7 +40,11 @@ impl Datagram {
                 reason: format!("a datagram holds exactly one row, got {}", batch.num_rows()),
             });
         }
-        Ok(Datagram { batch, meta: Vec::new(), context_key: DataContext::DEFAULT_KEY.into() })
+        Ok(Datagram {
+            batch,
+            meta: Vec::new(),
+            context_key: DataContext::DEFAULT_KEY.into(),
+        })
     }
 
     /// A datagram from named values; types are inferred (a null infers as nullable `str`).
@@ -49,13 +53,20 @@ impl Datagram {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(values.len());
         for (name, value) in values {
             if fields.iter().any(|f: &ArrowField| *f.name() == name) {
-                return Err(DatagramError::DuplicateColumn { column: name, context: "datagram".into() });
+                return Err(DatagramError::DuplicateColumn {
+                    column: name,
+                    context: "datagram".into(),
+                });
             }
             let (dtype, nullable) = match value.infer_type() {
                 Some(t) => (t, false),
                 None => (DataType::Str, true),
             };
-            columns.push(values_to_array(&name, &dtype, std::slice::from_ref(&value))?);
+            columns.push(values_to_array(
+                &name,
+                &dtype,
+                std::slice::from_ref(&value),
+            )?);
             fields.push(dtype.to_arrow_field(&name, nullable || value.is_null()));
         }
         let batch = RecordBatch::try_new_with_options(
@@ -68,7 +79,12 @@ impl Datagram {
 
     /// Column names.
     pub fn keys(&self) -> Vec<String> {
-        self.batch.schema().fields().iter().map(|f| f.name().clone()).collect()
+        self.batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     /// Logical schema.
@@ -136,7 +152,9 @@ impl Datagram {
     /// Content identity: starfix hash of the data columns (path values by file content).
     pub fn content_hash(&self) -> Result<ContentHash> {
         let batch = hashable_batch(&self.batch)?;
-        Ok(DataContext::default_context().arrow_hasher().hash_batch(&batch)?)
+        Ok(DataContext::default_context()
+            .arrow_hasher()
+            .hash_batch(&batch)?)
     }
 
     /// Keep only the named columns; every name must exist.
@@ -145,13 +163,18 @@ impl Datagram {
         let idx = names
             .iter()
             .map(|n| {
-                schema.index_of(n).map_err(|_| DatagramError::MissingColumn {
-                    column: n.to_string(),
-                    context: "datagram".into(),
-                })
+                schema
+                    .index_of(n)
+                    .map_err(|_| DatagramError::MissingColumn {
+                        column: n.to_string(),
+                        context: "datagram".into(),
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Datagram { batch: self.batch.project(&idx)?, ..self.clone() })
+        Ok(Datagram {
+            batch: self.batch.project(&idx)?,
+            ..self.clone()
+        })
     }
 
     /// Rename columns; names not present are ignored.
@@ -165,8 +188,14 @@ impl Datagram {
                 None => f.as_ref().clone(),
             })
             .collect();
-        let batch = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), self.batch.columns().to_vec())?;
-        Ok(Datagram { batch, ..self.clone() })
+        let batch = RecordBatch::try_new(
+            Arc::new(ArrowSchema::new(fields)),
+            self.batch.columns().to_vec(),
+        )?;
+        Ok(Datagram {
+            batch,
+            ..self.clone()
+        })
     }
 }
 
@@ -209,7 +238,12 @@ impl Tag {
 
     /// System-tag values by column name.
     pub fn system_tags(&self) -> Result<Vec<(String, Value)>> {
-        Datagram { batch: self.system_tags.clone(), meta: Vec::new(), context_key: String::new() }.values()
+        Datagram {
+            batch: self.system_tags.clone(),
+            meta: Vec::new(),
+            context_key: String::new(),
+        }
+        .values()
     }
 
     /// The one-row batch of system tags.
@@ -226,7 +260,11 @@ pub struct Packet {
 }
 
 impl Packet {
-    pub(crate) fn from_stream_row(stream: &Stream, batch: &RecordBatch, row: usize) -> Result<Packet> {
+    pub(crate) fn from_stream_row(
+        stream: &Stream,
+        batch: &RecordBatch,
+        row: usize,
+    ) -> Result<Packet> {
         let one = batch.slice(row, 1);
         let mut meta = Vec::new();
         for m in stream.meta_columns() {
@@ -239,8 +277,11 @@ impl Packet {
             meta,
             context_key: stream.context_key().to_string(),
         };
-        let sources: Vec<String> =
-            stream.packet_columns().iter().map(|p| constants::source_info_column(p)).collect();
+        let sources: Vec<String> = stream
+            .packet_columns()
+            .iter()
+            .map(|p| constants::source_info_column(p))
+            .collect();
         let source_info = one.project(&stream.indices(&sources)?)?;
         Ok(Packet { data, source_info })
     }
@@ -251,10 +292,17 @@ impl Packet {
         let fields: Vec<ArrowField> = data
             .keys()
             .iter()
-            .map(|k| ArrowField::new(constants::source_info_column(k), arrow_schema::DataType::LargeUtf8, true))
+            .map(|k| {
+                ArrowField::new(
+                    constants::source_info_column(k),
+                    arrow_schema::DataType::LargeUtf8,
+                    true,
+                )
+            })
             .collect();
-        let columns: Vec<ArrayRef> =
-            (0..n).map(|_| arrow_array::new_null_array(&arrow_schema::DataType::LargeUtf8, 1)).collect();
+        let columns: Vec<ArrayRef> = (0..n)
+            .map(|_| arrow_array::new_null_array(&arrow_schema::DataType::LargeUtf8, 1))
+            .collect();
         let source_info = RecordBatch::try_new_with_options(
             Arc::new(ArrowSchema::new(fields)),
             columns,
@@ -287,7 +335,11 @@ impl Packet {
             .iter()
             .zip(self.source_info.columns())
             .map(|(f, c)| {
-                let key = f.name().strip_prefix(constants::SOURCE_PREFIX).unwrap_or(f.name()).to_string();
+                let key = f
+                    .name()
+                    .strip_prefix(constants::SOURCE_PREFIX)
+                    .unwrap_or(f.name())
+                    .to_string();
                 Ok((key, Value::from_array(c.as_ref(), 0)?))
             })
             .collect()
@@ -301,5 +353,9 @@ impl Packet {
 
 /// Field helper used by sources and tests: a logical field list from an Arrow schema.
 pub fn fields_of(schema: &ArrowSchema) -> Result<Vec<Field>> {
-    schema.fields().iter().map(|f| Field::from_arrow(f)).collect()
+    schema
+        .fields()
+        .iter()
+        .map(|f| Field::from_arrow(f))
+        .collect()
 }

@@ -116,7 +116,9 @@ pub enum DatagramError {
         reason: String,
     },
     /// The file extension does not name a supported format.
-    #[error("cannot tell the format of '{path}': expected .csv, .parquet/.pq, .arrow/.feather/.ipc or .arrows")]
+    #[error(
+        "cannot tell the format of '{path}': expected .csv, .parquet/.pq, .arrow/.feather/.ipc or .arrows"
+    )]
     UnknownFormat {
         /// The file.
         path: PathBuf,

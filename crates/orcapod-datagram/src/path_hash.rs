@@ -27,8 +27,10 @@ fn cache() -> &'static Mutex<HashMap<FileKey, ContentHash>> {
 
 /// Content hash of the file at `path`, memoised by path, mtime and size.
 pub fn file_content_hash(path: &Path) -> Result<ContentHash> {
-    let meta = std::fs::metadata(path)
-        .map_err(|source| DatagramError::Io { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| DatagramError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let key = (
         path.to_path_buf(),
         meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
@@ -38,7 +40,10 @@ pub fn file_content_hash(path: &Path) -> Result<ContentHash> {
         return Ok(hit.clone());
     }
     let hash = orcapod_hash::file::hash_file(path)?;
-    cache().lock().map_err(|_| poisoned())?.insert(key, hash.clone());
+    cache()
+        .lock()
+        .map_err(|_| poisoned())?
+        .insert(key, hash.clone());
     Ok(hash)
 }
 
@@ -51,7 +56,10 @@ fn poisoned() -> DatagramError {
 
 /// Is this Arrow field a path-typed column?
 pub fn is_path_field(field: &ArrowField) -> bool {
-    field.metadata().get(EXTENSION_NAME_KEY).is_some_and(|v| v == PATH_EXTENSION_NAME)
+    field
+        .metadata()
+        .get(EXTENSION_NAME_KEY)
+        .is_some_and(|v| v == PATH_EXTENSION_NAME)
 }
 
 /// The batch to feed the Arrow hasher: path columns replaced by their content tokens.
@@ -67,19 +75,34 @@ pub fn hashable_batch(batch: &RecordBatch) -> Result<RecordBatch> {
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
         if is_path_field(field) {
             columns.push(path_tokens(field.name(), column.as_ref())?);
-            fields.push(ArrowField::new(field.name(), ArrowType::LargeUtf8, field.is_nullable()));
+            fields.push(ArrowField::new(
+                field.name(),
+                ArrowType::LargeUtf8,
+                field.is_nullable(),
+            ));
         } else {
             columns.push(column.clone());
             fields.push(field.as_ref().clone());
         }
     }
-    Ok(RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(ArrowSchema::new(fields)),
+        columns,
+    )?)
 }
 
 fn path_tokens(column: &str, array: &dyn Array) -> Result<ArrayRef> {
     let strings: Vec<Option<String>> = match array.data_type() {
-        ArrowType::LargeUtf8 => array.as_string::<i64>().iter().map(|s| s.map(str::to_owned)).collect(),
-        ArrowType::Utf8 => array.as_string::<i32>().iter().map(|s| s.map(str::to_owned)).collect(),
+        ArrowType::LargeUtf8 => array
+            .as_string::<i64>()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
+        ArrowType::Utf8 => array
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
         other => {
             return Err(DatagramError::UnsupportedType {
                 column: column.to_string(),

@@ -19,14 +19,20 @@ pub fn sort_batch_by(batch: &RecordBatch, keys: &[String]) -> Result<RecordBatch
 pub fn sorted_indices(batch: &RecordBatch, keys: &[String]) -> Result<UInt32Array> {
     let mut columns = Vec::with_capacity(keys.len());
     for k in keys {
-        let c = batch.column_by_name(k).ok_or_else(|| DatagramError::MissingColumn {
-            column: k.clone(),
-            context: "sort keys".into(),
-        })?;
+        let c = batch
+            .column_by_name(k)
+            .ok_or_else(|| DatagramError::MissingColumn {
+                column: k.clone(),
+                context: "sort keys".into(),
+            })?;
         columns.push(c.clone());
     }
-    let converter =
-        RowConverter::new(columns.iter().map(|c| SortField::new(c.data_type().clone())).collect())?;
+    let converter = RowConverter::new(
+        columns
+            .iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect(),
+    )?;
     let rows = converter.convert_columns(&columns)?;
     let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
     order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));

@@ -5,8 +5,8 @@ use std::sync::{Arc, OnceLock};
 use arrow_array::{Array, ArrayRef, LargeStringArray, RecordBatch, new_null_array};
 use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema, SchemaRef};
 use orcapod_hash::ContentHash;
-use orcapod_hash::semantic::Identity;
 use orcapod_hash::DataContext;
+use orcapod_hash::semantic::Identity;
 
 use crate::column_config::ColumnConfig;
 use crate::constants::{self, CONTEXT_KEY};
@@ -67,7 +67,10 @@ impl std::fmt::Debug for Stream {
             .field("tags", &self.inner.tag_columns)
             .field("system_tags", &self.inner.system_tag_columns)
             .field("packets", &self.inner.packet_columns)
-            .field("content_hash", &self.inner.identity.content_hash.to_string())
+            .field(
+                "content_hash",
+                &self.inner.identity.content_hash.to_string(),
+            )
             .finish()
     }
 }
@@ -93,7 +96,12 @@ impl Stream {
                 return Err(DatagramError::MissingTagColumn {
                     column: t.to_string(),
                     context: "stream".into(),
-                    available: schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", "),
+                    available: schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
             tags.push(t.to_string());
@@ -107,7 +115,10 @@ impl Stream {
         for (field, column) in schema.fields().iter().zip(batch.columns()) {
             let name = field.name();
             if !seen.insert(name.clone()) {
-                return Err(DatagramError::DuplicateColumn { column: name.clone(), context: "stream".into() });
+                return Err(DatagramError::DuplicateColumn {
+                    column: name.clone(),
+                    context: "stream".into(),
+                });
             }
             if name == CONTEXT_KEY {
                 context_key = constant_context(column.as_ref())?.unwrap_or(context_key);
@@ -124,7 +135,9 @@ impl Stream {
             keep_columns.push(column.clone());
         }
         if packets.is_empty() {
-            return Err(DatagramError::NoPacketColumns { context: "stream".into() });
+            return Err(DatagramError::NoPacketColumns {
+                context: "stream".into(),
+            });
         }
         for p in &packets {
             let source = constants::source_info_column(p);
@@ -168,10 +181,19 @@ impl Stream {
         let content = hasher.hash(&Identity::Tuple(vec![
             Identity::Str("ArrowTableStream".into()),
             Identity::Hash(table_hash),
-            Identity::Tuple(stream.tag_columns().iter().map(|t| Identity::Str(t.clone())).collect()),
+            Identity::Tuple(
+                stream
+                    .tag_columns()
+                    .iter()
+                    .map(|t| Identity::Str(t.clone()))
+                    .collect(),
+            ),
         ]))?;
         let pipeline = stream.schema_pair_hash()?;
-        Ok(stream.with_identity(StreamIdentity { content_hash: content, pipeline_hash: pipeline }))
+        Ok(stream.with_identity(StreamIdentity {
+            content_hash: content,
+            pipeline_hash: pipeline,
+        }))
     }
 
     /// The same data with another identity.
@@ -201,7 +223,9 @@ impl Stream {
             let _ = inner.packet_hashes.set(h.clone());
         }
         edit(&mut inner);
-        Stream { inner: Arc::new(inner) }
+        Stream {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Number of rows.
@@ -277,7 +301,10 @@ impl Stream {
     /// The Arrow field of a physical column.
     pub fn field(&self, name: &str) -> Option<Arc<ArrowField>> {
         let schema = self.inner.batch.schema();
-        schema.field_with_name(name).ok().map(|f| Arc::new(f.clone()))
+        schema
+            .field_with_name(name)
+            .ok()
+            .map(|f| Arc::new(f.clone()))
     }
 
     /// (tag keys, packet keys) under a column configuration. System tags follow user tags.
@@ -304,10 +331,12 @@ impl Stream {
         names
             .iter()
             .map(|n| {
-                let f = schema.field_with_name(n).map_err(|_| DatagramError::MissingColumn {
-                    column: n.clone(),
-                    context: "stream".into(),
-                })?;
+                let f = schema
+                    .field_with_name(n)
+                    .map_err(|_| DatagramError::MissingColumn {
+                        column: n.clone(),
+                        context: "stream".into(),
+                    })?;
                 crate::types::Field::from_arrow(f)
             })
             .collect()
@@ -321,7 +350,10 @@ impl Stream {
 
     /// The packet columns of row range `offset..offset+len` as a batch (for hashing or functions).
     pub fn packet_batch(&self) -> Result<RecordBatch> {
-        Ok(self.inner.batch.project(&self.indices(&self.inner.packet_columns)?)?)
+        Ok(self
+            .inner
+            .batch
+            .project(&self.indices(&self.inner.packet_columns)?)?)
     }
 
     pub(crate) fn indices(&self, names: &[String]) -> Result<Vec<usize>> {
@@ -329,10 +361,12 @@ impl Stream {
         names
             .iter()
             .map(|n| {
-                schema.index_of(n).map_err(|_| DatagramError::MissingColumn {
-                    column: n.clone(),
-                    context: "stream".into(),
-                })
+                schema
+                    .index_of(n)
+                    .map_err(|_| DatagramError::MissingColumn {
+                        column: n.clone(),
+                        context: "stream".into(),
+                    })
             })
             .collect()
     }
@@ -365,7 +399,10 @@ impl Stream {
         if i >= self.num_rows() {
             return Err(DatagramError::InvalidOption {
                 option: "row".into(),
-                reason: format!("row {i} out of range for a stream of {} rows", self.num_rows()),
+                reason: format!(
+                    "row {i} out of range for a stream of {} rows",
+                    self.num_rows()
+                ),
             });
         }
         let b = &self.inner.batch;
@@ -394,7 +431,9 @@ impl Stream {
         if let Some(hash_col) = &cfg.content_hash {
             let hashes = self.packet_hashes()?;
             fields.push(ArrowField::new(hash_col, ArrowType::LargeUtf8, false));
-            columns.push(Arc::new(LargeStringArray::from_iter_values(hashes.iter().map(|h| h.to_string()))));
+            columns.push(Arc::new(LargeStringArray::from_iter_values(
+                hashes.iter().map(|h| h.to_string()),
+            )));
         }
         if cfg.context {
             fields.push(ArrowField::new(CONTEXT_KEY, ArrowType::LargeUtf8, false));
@@ -402,7 +441,10 @@ impl Stream {
                 std::iter::repeat_n(self.inner.context_key.as_str(), b.num_rows()),
             )));
         }
-        for (pass, wanted) in [(constants::SOURCE_PREFIX, cfg.source), (constants::META_PREFIX, cfg.meta)] {
+        for (pass, wanted) in [
+            (constants::SOURCE_PREFIX, cfg.source),
+            (constants::META_PREFIX, cfg.meta),
+        ] {
             if !wanted {
                 continue;
             }
@@ -459,7 +501,10 @@ impl Stream {
 /// hash embedded in its system-tag column names.
 pub fn schema_pair_hash(tag: &Schema, packet: &Schema) -> Result<ContentHash> {
     let hasher = DataContext::default_context().semantic_hasher();
-    Ok(hasher.hash(&Identity::Tuple(vec![tag.identity(hasher)?, packet.identity(hasher)?]))?)
+    Ok(hasher.hash(&Identity::Tuple(vec![
+        tag.identity(hasher)?,
+        packet.identity(hasher)?,
+    ]))?)
 }
 
 fn constant_context(column: &dyn Array) -> Result<Option<String>> {

@@ -105,11 +105,19 @@ impl Stream {
         let pick = |names: &[String]| -> Vec<FieldRef> {
             names
                 .iter()
-                .filter_map(|n| schema.field_with_name(n).ok().map(|f| FieldRef::new(f.clone())))
+                .filter_map(|n| {
+                    schema
+                        .field_with_name(n)
+                        .ok()
+                        .map(|f| FieldRef::new(f.clone()))
+                })
                 .collect()
         };
-        let sources: Vec<String> =
-            self.packet_columns().iter().map(|p| constants::source_info_column(p)).collect();
+        let sources: Vec<String> = self
+            .packet_columns()
+            .iter()
+            .map(|p| constants::source_info_column(p))
+            .collect();
         StreamSchema {
             tags: pick(self.tag_columns()),
             system_tags: pick(self.system_tag_columns()),

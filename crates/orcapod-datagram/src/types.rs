@@ -109,7 +109,10 @@ impl DataType {
             ArrowType::Date32 | ArrowType::Date64 => DataType::Date,
             ArrowType::Timestamp(_, _) => DataType::Timestamp,
             ArrowType::List(f) | ArrowType::LargeList(f) | ArrowType::FixedSizeList(f, _) => {
-                DataType::List(Box::new(DataType::from_arrow(f.data_type(), Some(f.metadata()))?))
+                DataType::List(Box::new(DataType::from_arrow(
+                    f.data_type(),
+                    Some(f.metadata()),
+                )?))
             }
             ArrowType::Struct(fields) => DataType::Struct(
                 fields
@@ -207,24 +210,39 @@ pub struct Field {
 impl Field {
     /// A non-nullable field.
     pub fn new(name: impl Into<String>, dtype: DataType) -> Self {
-        Field { name: name.into(), dtype, nullable: false }
+        Field {
+            name: name.into(),
+            dtype,
+            nullable: false,
+        }
     }
 
     /// A nullable field.
     pub fn nullable(name: impl Into<String>, dtype: DataType) -> Self {
-        Field { name: name.into(), dtype, nullable: true }
+        Field {
+            name: name.into(),
+            dtype,
+            nullable: true,
+        }
     }
 
     /// Convert from an Arrow field; the error names the column.
     pub fn from_arrow(f: &ArrowField) -> Result<Self> {
-        let dtype = DataType::from_arrow(f.data_type(), Some(f.metadata())).map_err(|e| match e {
-            DatagramError::UnsupportedType { data_type, .. } => DatagramError::UnsupportedType {
-                column: f.name().clone(),
-                data_type,
-            },
-            other => other,
-        })?;
-        Ok(Field { name: f.name().clone(), dtype, nullable: f.is_nullable() })
+        let dtype =
+            DataType::from_arrow(f.data_type(), Some(f.metadata())).map_err(|e| match e {
+                DatagramError::UnsupportedType { data_type, .. } => {
+                    DatagramError::UnsupportedType {
+                        column: f.name().clone(),
+                        data_type,
+                    }
+                }
+                other => other,
+            })?;
+        Ok(Field {
+            name: f.name().clone(),
+            dtype,
+            nullable: f.is_nullable(),
+        })
     }
 
     /// The default Arrow field.
@@ -352,6 +370,8 @@ impl fmt::Display for Schema {
 
 impl FromIterator<Field> for Schema {
     fn from_iter<I: IntoIterator<Item = Field>>(iter: I) -> Self {
-        Schema { fields: iter.into_iter().collect() }
+        Schema {
+            fields: iter.into_iter().collect(),
+        }
     }
 }

@@ -90,7 +90,10 @@ impl Value {
         if row >= array.len() {
             return Err(DatagramError::InvalidOption {
                 option: "row".into(),
-                reason: format!("row {row} out of range for an array of length {}", array.len()),
+                reason: format!(
+                    "row {row} out of range for an array of length {}",
+                    array.len()
+                ),
             });
         }
         if array.is_null(row) {
@@ -114,8 +117,12 @@ impl Value {
                     found: v.to_string(),
                 })?)
             }
-            ArrowType::Float16 => Value::Float(array.as_primitive::<Float16Type>().value(row).into()),
-            ArrowType::Float32 => Value::Float(array.as_primitive::<Float32Type>().value(row).into()),
+            ArrowType::Float16 => {
+                Value::Float(array.as_primitive::<Float16Type>().value(row).into())
+            }
+            ArrowType::Float32 => {
+                Value::Float(array.as_primitive::<Float32Type>().value(row).into())
+            }
             ArrowType::Float64 => Value::Float(array.as_primitive::<Float64Type>().value(row)),
             ArrowType::Utf8 => Value::Str(array.as_string::<i32>().value(row).to_string()),
             ArrowType::LargeUtf8 => Value::Str(array.as_string::<i64>().value(row).to_string()),
@@ -125,15 +132,19 @@ impl Value {
                 Value::Bytes(array.as_fixed_size_binary().value(row).to_vec())
             }
             ArrowType::Date32 => Value::Date(array.as_primitive::<Date32Type>().value(row)),
-            ArrowType::Date64 => Value::Date(
-                (array.as_primitive::<Date64Type>().value(row) / 86_400_000) as i32,
-            ),
+            ArrowType::Date64 => {
+                Value::Date((array.as_primitive::<Date64Type>().value(row) / 86_400_000) as i32)
+            }
             ArrowType::Timestamp(unit, _) => Value::Timestamp(match unit {
-                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row) * 1_000_000,
+                TimeUnit::Second => {
+                    array.as_primitive::<TimestampSecondType>().value(row) * 1_000_000
+                }
                 TimeUnit::Millisecond => {
                     array.as_primitive::<TimestampMillisecondType>().value(row) * 1_000
                 }
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
+                TimeUnit::Microsecond => {
+                    array.as_primitive::<TimestampMicrosecondType>().value(row)
+                }
                 TimeUnit::Nanosecond => {
                     array.as_primitive::<TimestampNanosecondType>().value(row) / 1_000
                 }
@@ -145,7 +156,10 @@ impl Value {
                 let s = array.as_struct();
                 let mut out = Vec::with_capacity(fields.len());
                 for (i, f) in fields.iter().enumerate() {
-                    out.push((f.name().clone(), Value::from_array(s.column(i).as_ref(), row)?));
+                    out.push((
+                        f.name().clone(),
+                        Value::from_array(s.column(i).as_ref(), row)?,
+                    ));
                 }
                 Value::Struct(out)
             }
@@ -257,7 +271,11 @@ pub fn python_float_repr(v: f64) -> String {
         }
     } else {
         let (first, rest) = digits.split_at(1);
-        let mant = if rest.is_empty() { first.to_string() } else { format!("{first}.{rest}") };
+        let mant = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{mant}e{esign}{:02}", exp.abs())
     }
@@ -331,8 +349,16 @@ pub fn values_to_array(column: &str, dtype: &DataType, values: &[Value]) -> Resu
             }
             let child = values_to_array(column, inner, &flat)?;
             let field = Arc::new(inner.to_arrow_field("item", true));
-            let nulls = validity.iter().any(|v| !v).then(|| NullBuffer::from(validity));
-            Arc::new(LargeListArray::try_new(field, OffsetBuffer::new(offsets.into()), child, nulls)?)
+            let nulls = validity
+                .iter()
+                .any(|v| !v)
+                .then(|| NullBuffer::from(validity));
+            Arc::new(LargeListArray::try_new(
+                field,
+                OffsetBuffer::new(offsets.into()),
+                child,
+                nulls,
+            )?)
         }
         DataType::Struct(fields) => {
             let mut children = Vec::with_capacity(fields.len());
@@ -349,7 +375,10 @@ pub fn values_to_array(column: &str, dtype: &DataType, values: &[Value]) -> Resu
                     Value::Struct(kv) => {
                         validity.push(true);
                         for (i, f) in fields.iter().enumerate() {
-                            let cell = kv.iter().find(|(k, _)| *k == f.name).map(|(_, v)| v.clone());
+                            let cell = kv
+                                .iter()
+                                .find(|(k, _)| *k == f.name)
+                                .map(|(_, v)| v.clone());
                             columns[i].push(cell.unwrap_or(Value::Null));
                         }
                     }
@@ -357,10 +386,17 @@ pub fn values_to_array(column: &str, dtype: &DataType, values: &[Value]) -> Resu
                 }
             }
             for (f, col) in fields.iter().zip(&columns) {
-                children.push(values_to_array(&format!("{column}.{}", f.name), &f.dtype, col)?);
+                children.push(values_to_array(
+                    &format!("{column}.{}", f.name),
+                    &f.dtype,
+                    col,
+                )?);
             }
             let arrow_fields: Vec<_> = fields.iter().map(Field::to_arrow).collect();
-            let nulls = validity.iter().any(|v| !v).then(|| NullBuffer::from(validity));
+            let nulls = validity
+                .iter()
+                .any(|v| !v)
+                .then(|| NullBuffer::from(validity));
             Arc::new(StructArray::try_new(arrow_fields.into(), children, nulls)?)
         }
     })
@@ -391,9 +427,15 @@ mod tests {
     #[test]
     fn round_trip_through_arrow() {
         let dtype = DataType::List(Box::new(DataType::Int));
-        let values = vec![Value::List(vec![1.into(), 2.into()]), Value::Null, Value::List(vec![])];
+        let values = vec![
+            Value::List(vec![1.into(), 2.into()]),
+            Value::Null,
+            Value::List(vec![]),
+        ];
         let arr = values_to_array("c", &dtype, &values).unwrap();
-        let back: Vec<_> = (0..3).map(|i| Value::from_array(arr.as_ref(), i).unwrap()).collect();
+        let back: Vec<_> = (0..3)
+            .map(|i| Value::from_array(arr.as_ref(), i).unwrap())
+            .collect();
         assert_eq!(back, values);
     }
 

@@ -75,7 +75,7 @@ fn invalid(input: &str, reason: impl Into<String>) -> HashError {
 /// Decodes hex (either case); `input` is the full string reported in errors.
 fn hex_decode(hex: &str, input: &str) -> Result<Vec<u8>> {
     let bytes = hex.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(invalid(
             input,
             format!("hex digest has odd length {}", bytes.len()),

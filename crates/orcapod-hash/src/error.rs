@@ -18,7 +18,9 @@ pub enum HashError {
         data_type: String,
     },
     /// A record batch fed to a digester whose schema differs from the digester's schema.
-    #[error("record batch schema does not match the digester schema: expected {expected}, found {found}")]
+    #[error(
+        "record batch schema does not match the digester schema: expected {expected}, found {found}"
+    )]
     SchemaMismatch {
         /// Canonical schema JSON the digester was created with.
         expected: String,

@@ -59,7 +59,10 @@ pub fn hash_file(path: &Path) -> Result<ContentHash> {
             Err(e) => return Err(io(e)),
         }
     }
-    Ok(ContentHash::new(FILE_HASH_METHOD, hasher.finalize().to_vec()))
+    Ok(ContentHash::new(
+        FILE_HASH_METHOD,
+        hasher.finalize().to_vec(),
+    ))
 }
 
 /// The hash a file containing exactly `bytes` would have (same method, same digest).

@@ -598,7 +598,9 @@ mod tests {
     #[test]
     fn json_escapes_like_python() {
         assert_eq!(
-            json(&Identity::str("a\"b\\c\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}é\u{2028}")),
+            json(&Identity::str(
+                "a\"b\\c\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}é\u{2028}"
+            )),
             "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\u{7f}é\u{2028}\""
         );
     }

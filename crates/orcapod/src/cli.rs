@@ -46,7 +46,9 @@ fn hash_command(args: &[String]) -> Result<String, CliError> {
         match a.as_str() {
             "--schema" => schema_only = true,
             flag if flag.starts_with('-') => {
-                return Err(CliError::Usage(format!("unknown option '{flag}' for 'orcapod hash'")));
+                return Err(CliError::Usage(format!(
+                    "unknown option '{flag}' for 'orcapod hash'"
+                )));
             }
             path if file.is_none() => file = Some(path.to_string()),
             extra => return Err(CliError::Usage(format!("unexpected argument '{extra}'"))),

@@ -37,8 +37,8 @@ pub mod cli;
 /// The names most programs need.
 pub mod prelude {
     pub use orcapod_datagram::{
-        ColumnConfig, DataType, Datagram, Field, Packet, Schema, Source, SourceOptions, Stream, Tag,
-        Value, rows,
+        ColumnConfig, DataType, Datagram, Field, Packet, Schema, Source, SourceOptions, Stream,
+        Tag, Value, rows,
     };
     pub use orcapod_hash::{ContentHash, DataContext};
 }

@@ -39,7 +39,10 @@ pub const MIN_THRESHOLD: f64 = 0.10;
 
 /// Where baseline `name` lives.
 pub fn path(target: &Path, name: &str) -> PathBuf {
-    target.join("bench").join("baselines").join(format!("{name}.json"))
+    target
+        .join("bench")
+        .join("baselines")
+        .join(format!("{name}.json"))
 }
 
 /// Saves `baseline` under its name; returns the path.
@@ -59,7 +62,10 @@ pub fn load(target: &Path, name: &str) -> Result<Baseline> {
         )),
         _ => XtaskError::io(&path, source),
     })?;
-    serde_json::from_str(&text).map_err(|err| XtaskError::BadJson { path, detail: err.to_string() })
+    serde_json::from_str(&text).map_err(|err| XtaskError::BadJson {
+        path,
+        detail: err.to_string(),
+    })
 }
 
 /// Compares every current row with the baseline row of the same key.
@@ -81,7 +87,9 @@ fn compare_row(row: &SummaryRow, base: &SummaryRow) -> Comparison {
         threshold: None,
         verdict: "n/a",
     };
-    let (Some(now), Some(then)) = (row.median_wall_s, base.median_wall_s) else { return comparison };
+    let (Some(now), Some(then)) = (row.median_wall_s, base.median_wall_s) else {
+        return comparison;
+    };
     if then <= 0.0 {
         return comparison;
     }

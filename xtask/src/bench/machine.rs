@@ -46,7 +46,10 @@ impl Machine {
             nproc: std::thread::available_parallelism().map_or(1, usize::from),
             cpu_model: field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".to_owned()),
             mem_total_gib: (mem_kib / 1024.0 / 1024.0 * 10.0).round() / 10.0,
-            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned(),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
             rustc: output(Command::new("rustc").arg("-V").current_dir(root)).unwrap_or_default(),
             git_rev: git_rev(root),
             loadavg_before: loadavg(),
@@ -58,19 +61,32 @@ impl Machine {
 /// The three load averages from `/proc/loadavg` (empty if unreadable).
 pub fn loadavg() -> Vec<f64> {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().take(3).filter_map(|v| v.parse().ok()).collect()
+    text.split_whitespace()
+        .take(3)
+        .filter_map(|v| v.parse().ok())
+        .collect()
 }
 
 fn output(command: &mut Command) -> Option<String> {
     let out = command.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn git_rev(root: &Path) -> String {
-    let Some(rev) = output(Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).current_dir(root)) else {
+    let Some(rev) = output(
+        Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(root),
+    ) else {
         return "unknown".to_owned();
     };
-    let status = output(Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]).current_dir(root));
+    let status = output(
+        Command::new("git")
+            .args(["status", "--porcelain", "--untracked-files=no"])
+            .current_dir(root),
+    );
     match status {
         Some(changes) if !changes.is_empty() => format!("{rev}-dirty"),
         _ => rev,
@@ -85,13 +101,25 @@ fn civil(time: SystemTime) -> (i64, u32, u32, u32, u32, u32) {
     let shifted = days + 719_468;
     let era = shifted.div_euclid(146_097);
     let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+    (
+        year,
+        month,
+        day,
+        (rem / 3600) as u32,
+        (rem % 3600 / 60) as u32,
+        (rem % 60) as u32,
+    )
 }
 
 /// `2026-11-29T13:58:34Z`.
@@ -118,6 +146,9 @@ mod tests {
         assert_eq!(at(0), "1970-01-01T00:00:00Z");
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_796_046_714), "2026-11-30T13:51:54Z");
-        assert_eq!(file_stamp(UNIX_EPOCH + Duration::from_secs(4_102_444_799)), "20991231T235959Z");
+        assert_eq!(
+            file_stamp(UNIX_EPOCH + Duration::from_secs(4_102_444_799)),
+            "20991231T235959Z"
+        );
     }
 }

@@ -100,8 +100,10 @@ impl BenchOptions {
                 "--warmup" => opts.warmup = args.parsed::<u32>("a non-negative integer")?,
                 "--sizes" => {
                     let raw = args.value()?;
-                    let parsed: std::result::Result<Vec<u64>, _> =
-                        raw.split(',').map(|part| part.trim().replace('_', "").parse::<u64>()).collect();
+                    let parsed: std::result::Result<Vec<u64>, _> = raw
+                        .split(',')
+                        .map(|part| part.trim().replace('_', "").parse::<u64>())
+                        .collect();
                     match parsed {
                         Ok(sizes) if !sizes.is_empty() => opts.sizes = Some(sizes),
                         _ => {
@@ -132,7 +134,9 @@ impl BenchOptions {
             return Err(args.usage("`--runs` must be at least 1".to_owned()));
         }
         if opts.install_python && !opts.with_python {
-            return Err(args.usage("`--install-python` only makes sense with `--with-python`".to_owned()));
+            return Err(
+                args.usage("`--install-python` only makes sense with `--with-python`".to_owned())
+            );
         }
         if opts.fail_on_regression && opts.baseline.is_none() {
             return Err(args.usage("`--fail-on-regression` needs `--baseline NAME`".to_owned()));
@@ -143,9 +147,14 @@ impl BenchOptions {
 
 fn baseline_name(args: &mut Args) -> Result<String> {
     let name = args.value()?;
-    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !ok || name.starts_with('.') {
-        return Err(args.usage(format!("baseline name `{name}` must be letters, digits, `-`, `_` or `.`")));
+        return Err(args.usage(format!(
+            "baseline name `{name}` must be letters, digits, `-`, `_` or `.`"
+        )));
     }
     Ok(name)
 }
@@ -163,7 +172,10 @@ mod tests {
         let opts = parse(&[]).unwrap();
         assert_eq!((opts.runs, opts.warmup, opts.quick), (5, 1, false));
         let opts = parse(&["hash", "--quick", "--sizes", "1_000,20"]).unwrap();
-        assert_eq!((opts.runs, opts.scenarios.clone(), opts.sizes.clone()), (3, vec!["hash".into()], Some(vec![1000, 20])));
+        assert_eq!(
+            (opts.runs, opts.scenarios.clone(), opts.sizes.clone()),
+            (3, vec!["hash".into()], Some(vec![1000, 20]))
+        );
         let opts = parse(&["--quick", "--runs", "1", "--warmup=0"]).unwrap();
         assert_eq!((opts.runs, opts.warmup), (1, 0));
     }

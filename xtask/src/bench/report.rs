@@ -41,14 +41,31 @@ fn opt(value: Option<f64>, render: impl Fn(f64) -> String) -> String {
 pub fn summary_table(rows: &[SummaryRow], comparisons: Option<&[Comparison]>) -> String {
     let mut out = format!(
         "{:<12} {:<9} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
-        "scenario", "variant", "size", "status", "wall", "±MAD", "cpu", "rss MB", "rows/s", "MB/s", "vs limit"
+        "scenario",
+        "variant",
+        "size",
+        "status",
+        "wall",
+        "±MAD",
+        "cpu",
+        "rss MB",
+        "rows/s",
+        "MB/s",
+        "vs limit"
     );
     if comparisons.is_some() {
-        out.push_str(&format!(" {:>9} {:>7}  {}", "baseline", "change", "verdict"));
+        out.push_str(&format!(
+            " {:>9} {:>7}  {}",
+            "baseline", "change", "verdict"
+        ));
     }
     out.push('\n');
     for row in rows {
-        let variant = if row.is_limit { format!("{}*", row.variant) } else { row.variant.clone() };
+        let variant = if row.is_limit {
+            format!("{}*", row.variant)
+        } else {
+            row.variant.clone()
+        };
         let vs_limit = match row.vs_limit {
             Some(_) if row.is_limit => "limit".to_owned(),
             Some(ratio) => format!("{ratio:.2}x"),
@@ -86,15 +103,23 @@ pub fn summary_table(rows: &[SummaryRow], comparisons: Option<&[Comparison]>) ->
 
 /// Lines under the table: unstable checks, non-ok rows, notes.
 pub fn footnotes(rows: &[SummaryRow]) -> String {
-    let mut out = String::from("* = the scenario's limit variant; vs limit = cost per byte (else per row) relative to it\n");
+    let mut out = String::from(
+        "* = the scenario's limit variant; vs limit = cost per byte (else per row) relative to it\n",
+    );
     for row in rows {
         let label = format!("{}/{}/{}", row.scenario, row.variant, size(row.size));
         if !row.check_stable {
-            out.push_str(&format!("WARNING {label}: runs disagree on the result check value\n"));
+            out.push_str(&format!(
+                "WARNING {label}: runs disagree on the result check value\n"
+            ));
         }
         if let Some(note) = &row.note {
             let first_line = note.lines().next().unwrap_or("");
-            let prefix = if row.status == "ok" { "note" } else { row.status.as_str() };
+            let prefix = if row.status == "ok" {
+                "note"
+            } else {
+                row.status.as_str()
+            };
             out.push_str(&format!("{prefix} {label}: {first_line}\n"));
         }
     }
@@ -113,6 +138,9 @@ mod tests {
         assert_eq!(duration(1.25), "1.25s");
         assert_eq!(si(12_300.0), "12.3k");
         assert_eq!(si(4_560_000.0), "4.56M");
-        assert_eq!((size(1000), size(1_000_000), size(1500)), ("1k".into(), "1M".into(), "1500".into()));
+        assert_eq!(
+            (size(1000), size(1_000_000), size(1500)),
+            ("1k".into(), "1M".into(), "1500".into())
+        );
     }
 }

@@ -93,7 +93,13 @@ pub struct RawRun {
 pub fn build(root: &Path) -> Result<PathBuf> {
     let mut command = crate::cargo_command();
     command
-        .args(["build", "--release", "-p", "orcapod-bench", "--message-format=json-render-diagnostics"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "orcapod-bench",
+            "--message-format=json-render-diagnostics",
+        ])
         .current_dir(root)
         .stderr(Stdio::inherit());
     let rendered = crate::display_command(&command);
@@ -101,17 +107,29 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     let output = command
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| XtaskError::Spawn { command: rendered.clone(), source })?;
+        .map_err(|source| XtaskError::Spawn {
+            command: rendered.clone(),
+            source,
+        })?;
     if !output.status.success() {
-        return Err(XtaskError::CommandFailed { command: rendered, status: output.status.to_string(), detail: String::new() });
+        return Err(XtaskError::CommandFailed {
+            command: rendered,
+            status: output.status.to_string(),
+            detail: String::new(),
+        });
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let executable = stdout
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "orcapod-bench")
+        .filter(|msg| {
+            msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "orcapod-bench"
+        })
         .find_map(|msg| msg["executable"].as_str().map(PathBuf::from));
-    executable.ok_or_else(|| XtaskError::BadOutput { command: rendered, detail: "no orcapod-bench executable reported".into() })
+    executable.ok_or_else(|| XtaskError::BadOutput {
+        command: rendered,
+        detail: "no orcapod-bench executable reported".into(),
+    })
 }
 
 /// Asks the runner for its scenarios.
@@ -124,7 +142,14 @@ pub fn list(runner: &Path) -> Result<Vec<ScenarioInfo>> {
 }
 
 /// Runs one child (`orcapod-bench run ...`), killing it after `timeout`.
-pub fn run_one(runner: &Path, scenario: &str, variant: &str, size: u64, timeout: Duration, warmup: bool) -> RawRun {
+pub fn run_one(
+    runner: &Path,
+    scenario: &str,
+    variant: &str,
+    size: u64,
+    timeout: Duration,
+    warmup: bool,
+) -> RawRun {
     let mut record = RawRun {
         scenario: scenario.to_owned(),
         variant: variant.to_owned(),
@@ -213,7 +238,10 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
 }
 
 /// Polls the child until it exits (`Some(status)`) or `timeout` passes (killed, `None`).
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<std::process::ExitStatus>> {
+fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait()? {
@@ -225,7 +253,11 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Op
             return Ok(None);
         }
         // Short polls at first (most runs are short), then back off to leave the CPU to the child.
-        let pause = if start.elapsed() < Duration::from_millis(100) { 2 } else { 20 };
+        let pause = if start.elapsed() < Duration::from_millis(100) {
+            2
+        } else {
+            20
+        };
         std::thread::sleep(Duration::from_millis(pause));
     }
 }

@@ -62,7 +62,11 @@ pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
 }
 
 /// Median absolute deviation of `values` relative to their median (0 for one value).
@@ -78,14 +82,24 @@ pub fn mad_rel(values: &[f64]) -> f64 {
 /// Summarizes the measured runs of one (scenario, variant, size).
 pub fn summarize(info: &ScenarioInfo, variant: &str, size: u64, runs: &[&RawRun]) -> SummaryRow {
     let measured: Vec<&RawRun> = runs.iter().copied().filter(|run| !run.warmup).collect();
-    let ok: Vec<_> = measured.iter().filter_map(|run| run.result.as_ref()).collect();
-    let status = measured.iter().find(|run| run.status != "ok").map_or("ok", |run| run.status.as_str());
+    let ok: Vec<_> = measured
+        .iter()
+        .filter_map(|run| run.result.as_ref())
+        .collect();
+    let status = measured
+        .iter()
+        .find(|run| run.status != "ok")
+        .map_or("ok", |run| run.status.as_str());
     let mut row = SummaryRow {
         scenario: info.name.clone(),
         variant: variant.to_owned(),
         size,
         is_limit: info.limit == variant,
-        status: if measured.is_empty() { "not-run".to_owned() } else { status.to_owned() },
+        status: if measured.is_empty() {
+            "not-run".to_owned()
+        } else {
+            status.to_owned()
+        },
         n_ok: ok.len(),
         median_wall_s: None,
         min_wall_s: None,
@@ -100,7 +114,10 @@ pub fn summarize(info: &ScenarioInfo, variant: &str, size: u64, runs: &[&RawRun]
         vs_limit: None,
         check_stable: true,
         check: ok.first().map(|r| r.check.clone()),
-        note: measured.iter().find_map(|run| run.message.clone()).or_else(|| ok.first().and_then(|r| r.note.clone())),
+        note: measured
+            .iter()
+            .find_map(|run| run.message.clone())
+            .or_else(|| ok.first().and_then(|r| r.note.clone())),
     };
     if ok.is_empty() {
         return row;
@@ -127,7 +144,10 @@ pub fn summarize(info: &ScenarioInfo, variant: &str, size: u64, runs: &[&RawRun]
 pub fn fill_limit_ratios(rows: &mut [SummaryRow]) {
     let limits: Vec<SummaryRow> = rows.iter().filter(|row| row.is_limit).cloned().collect();
     for row in rows.iter_mut() {
-        let Some(limit) = limits.iter().find(|l| l.scenario == row.scenario && l.size == row.size) else {
+        let Some(limit) = limits
+            .iter()
+            .find(|l| l.scenario == row.scenario && l.size == row.size)
+        else {
             continue;
         };
         row.vs_limit = cost_ratio(row, limit);
@@ -144,7 +164,9 @@ fn cost_ratio(row: &SummaryRow, limit: &SummaryRow) -> Option<f64> {
         (Some(a), Some(b)) if a > 0 && b > 0 => Some((wall / a as f64) / (limit_wall / b as f64)),
         _ => None,
     };
-    per(row.bytes, limit.bytes).or_else(|| per(row.rows, limit.rows)).or(Some(wall / limit_wall))
+    per(row.bytes, limit.bytes)
+        .or_else(|| per(row.rows, limit.rows))
+        .or(Some(wall / limit_wall))
 }
 
 #[cfg(test)]

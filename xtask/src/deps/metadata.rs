@@ -32,11 +32,17 @@ fn cargo_metadata(root: &Path, no_deps: bool) -> Result<Value> {
 }
 
 fn bad(detail: &str) -> XtaskError {
-    XtaskError::BadOutput { command: "cargo metadata".to_owned(), detail: detail.to_owned() }
+    XtaskError::BadOutput {
+        command: "cargo metadata".to_owned(),
+        detail: detail.to_owned(),
+    }
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> Result<&'a str> {
-    value.get(key).and_then(Value::as_str).ok_or_else(|| bad(&format!("missing string `{key}`")))
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(&format!("missing string `{key}`")))
 }
 
 fn array_field<'a>(value: &'a Value, key: &str) -> Result<&'a [Value]> {
@@ -57,8 +63,10 @@ fn dep_kind(kind: &Value) -> DepKind {
 
 /// Builds the graph from parsed `--no-deps` and full metadata documents.
 pub fn graph_from_metadata(declared: &Value, resolved: &Value) -> Result<DepGraph> {
-    let member_ids: Vec<&str> =
-        array_field(declared, "workspace_members")?.iter().filter_map(Value::as_str).collect();
+    let member_ids: Vec<&str> = array_field(declared, "workspace_members")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let mut graph = DepGraph::default();
     for package in array_field(declared, "packages")? {
         if !member_ids.contains(&str_field(package, "id")?) {
@@ -82,7 +90,9 @@ pub fn graph_from_metadata(declared: &Value, resolved: &Value) -> Result<DepGrap
         .iter()
         .map(|package| Ok((str_field(package, "id")?, str_field(package, "name")?)))
         .collect::<Result<_>>()?;
-    let resolve = resolved.get("resolve").ok_or_else(|| bad("missing `resolve`"))?;
+    let resolve = resolved
+        .get("resolve")
+        .ok_or_else(|| bad("missing `resolve`"))?;
     let mut normal_deps: HashMap<&str, Vec<&str>> = HashMap::new();
     for node in array_field(resolve, "nodes")? {
         let id = str_field(node, "id")?;
@@ -97,12 +107,18 @@ pub fn graph_from_metadata(declared: &Value, resolved: &Value) -> Result<DepGrap
         }
         normal_deps.insert(id, deps);
     }
-    let resolved_members: Vec<&str> =
-        array_field(resolved, "workspace_members")?.iter().filter_map(Value::as_str).collect();
+    let resolved_members: Vec<&str> = array_field(resolved, "workspace_members")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     for member_id in resolved_members {
-        let Some(member_name) = names.get(member_id) else { continue };
+        let Some(member_name) = names.get(member_id) else {
+            continue;
+        };
         let closure = closure_with_paths(member_id, &normal_deps, &names);
-        graph.normal_closure.insert((*member_name).to_owned(), closure);
+        graph
+            .normal_closure
+            .insert((*member_name).to_owned(), closure);
     }
     Ok(graph)
 }

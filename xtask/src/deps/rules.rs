@@ -93,8 +93,10 @@ pub const ARROW: Forbid = Forbid {
 };
 
 /// RocksDB, which only `orcapod-cache` and higher may reach.
-pub const ROCKSDB: Forbid =
-    Forbid { label: "RocksDB", names: &[Exact("rocksdb"), Exact("librocksdb-sys")] };
+pub const ROCKSDB: Forbid = Forbid {
+    label: "RocksDB",
+    names: &[Exact("rocksdb"), Exact("librocksdb-sys")],
+};
 
 /// The layering table. A crate may depend (normal, build or dev) only on orcapod crates of a
 /// strictly lower layer; `dependents` narrows who may depend on a crate; `forbid` lists
@@ -117,7 +119,9 @@ pub const RULES: &[CrateRule] = &[
 
 /// The row for `package`, if any. Exact names win over prefixes.
 pub fn rule_for(package: &str) -> Option<&'static CrateRule> {
-    let exact = RULES.iter().find(|rule| matches!(rule.name, Exact(name) if name == package));
+    let exact = RULES
+        .iter()
+        .find(|rule| matches!(rule.name, Exact(name) if name == package));
     exact.or_else(|| RULES.iter().find(|rule| rule.name.matches(package)))
 }
 

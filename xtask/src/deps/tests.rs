@@ -5,13 +5,20 @@ use std::collections::BTreeMap;
 use super::{DepGraph, DepKind, Edge, Violation, check, render_table};
 
 fn edge(from: &str, to: &str, kind: DepKind) -> Edge {
-    Edge { from: from.to_owned(), to: to.to_owned(), kind }
+    Edge {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        kind,
+    }
 }
 
 fn graph(members: &[&str], edges: &[(&str, &str, DepKind)]) -> DepGraph {
     DepGraph {
         members: members.iter().map(|name| (*name).to_owned()).collect(),
-        edges: edges.iter().map(|(from, to, kind)| edge(from, to, *kind)).collect(),
+        edges: edges
+            .iter()
+            .map(|(from, to, kind)| edge(from, to, *kind))
+            .collect(),
         normal_closure: BTreeMap::new(),
     }
 }
@@ -76,19 +83,37 @@ fn upward_and_same_layer_edges_are_reported() {
 fn nothing_may_depend_on_tools() {
     let g = graph(
         LAYERED,
-        &[("orcapod", "orcapod-bench", DepKind::Dev), ("orcapod-bench", "xtask", DepKind::Normal)],
+        &[
+            ("orcapod", "orcapod-bench", DepKind::Dev),
+            ("orcapod-bench", "xtask", DepKind::Normal),
+        ],
     );
     let found = check(&g);
     assert_eq!(found.len(), 2);
-    assert!(found.iter().all(|v| matches!(v, Violation::RestrictedDependent { .. })));
-    assert!(found[0].to_string().contains("nothing may depend on orcapod-bench"), "{}", found[0]);
+    assert!(
+        found
+            .iter()
+            .all(|v| matches!(v, Violation::RestrictedDependent { .. }))
+    );
+    assert!(
+        found[0]
+            .to_string()
+            .contains("nothing may depend on orcapod-bench"),
+        "{}",
+        found[0]
+    );
 }
 
 #[test]
 fn third_party_executors_sit_at_four_and_a_half() {
     use DepKind::*;
     let mut members = LAYERED.to_vec();
-    members.extend(["orcapod-executor-slurm", "orcapod-executor-ray", "orcapod-cache", "orcapod-node"]);
+    members.extend([
+        "orcapod-executor-slurm",
+        "orcapod-executor-ray",
+        "orcapod-cache",
+        "orcapod-node",
+    ]);
     let g = graph(
         &members,
         &[
@@ -115,7 +140,10 @@ fn third_party_executors_sit_at_four_and_a_half() {
 
 #[test]
 fn channel_must_not_reach_arrow_even_transitively() {
-    let mut g = graph(LAYERED, &[("orcapod-channel", "arrow-buffer", DepKind::Dev)]);
+    let mut g = graph(
+        LAYERED,
+        &[("orcapod-channel", "arrow-buffer", DepKind::Dev)],
+    );
     let closure = BTreeMap::from([
         ("futures".to_owned(), vec!["futures".to_owned()]),
         (
@@ -123,9 +151,11 @@ fn channel_must_not_reach_arrow_even_transitively() {
             vec!["some-helper".to_owned(), "arrow-schema".to_owned()],
         ),
     ]);
-    g.normal_closure.insert("orcapod-channel".to_owned(), closure.clone());
+    g.normal_closure
+        .insert("orcapod-channel".to_owned(), closure.clone());
     // The same closure is fine for a crate without the rule.
-    g.normal_closure.insert("orcapod-operator".to_owned(), closure);
+    g.normal_closure
+        .insert("orcapod-operator".to_owned(), closure);
     assert_eq!(
         messages(&g),
         [
@@ -139,32 +169,61 @@ fn channel_must_not_reach_arrow_even_transitively() {
 fn rocksdb_only_from_the_cache_layer_up() {
     let mut g = graph(
         &[LAYERED, &["orcapod-cache"]].concat(),
-        &[("orcapod-cache", "rocksdb", DepKind::Normal), ("orcapod-hash", "rocksdb", DepKind::Normal)],
+        &[
+            ("orcapod-cache", "rocksdb", DepKind::Normal),
+            ("orcapod-hash", "rocksdb", DepKind::Normal),
+        ],
     );
     for member in ["orcapod-cache", "orcapod-hash"] {
         let path = vec!["rocksdb".to_owned()];
-        g.normal_closure.insert(member.to_owned(), BTreeMap::from([("rocksdb".to_owned(), path)]));
+        g.normal_closure.insert(
+            member.to_owned(),
+            BTreeMap::from([("rocksdb".to_owned(), path)]),
+        );
     }
-    assert_eq!(messages(&g), ["orcapod-hash depends on rocksdb: orcapod-hash must not depend on RocksDB"]);
+    assert_eq!(
+        messages(&g),
+        ["orcapod-hash depends on rocksdb: orcapod-hash must not depend on RocksDB"]
+    );
 }
 
 #[test]
 fn unknown_orcapod_crates_are_errors() {
     let g = graph(
         &[LAYERED, &["orcapod-frobnicate"]].concat(),
-        &[("orcapod", "orcapod-frobnicate", DepKind::Normal), ("orcapod", "orcapod-elsewhere", DepKind::Normal)],
+        &[
+            ("orcapod", "orcapod-frobnicate", DepKind::Normal),
+            ("orcapod", "orcapod-elsewhere", DepKind::Normal),
+        ],
     );
     let found = messages(&g);
     assert_eq!(found.len(), 3, "{found:#?}");
-    assert!(found.iter().all(|m| m.contains("is not in the layering table")));
-    assert!(found.iter().any(|m| m.starts_with("orcapod-elsewhere (dependency of orcapod)")));
+    assert!(
+        found
+            .iter()
+            .all(|m| m.contains("is not in the layering table"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("orcapod-elsewhere (dependency of orcapod)"))
+    );
 }
 
 #[test]
 fn the_table_lists_every_member_with_its_layer() {
-    let g = graph(LAYERED, &[("orcapod-datagram", "orcapod-hash", DepKind::Normal)]);
+    let g = graph(
+        LAYERED,
+        &[("orcapod-datagram", "orcapod-hash", DepKind::Normal)],
+    );
     let table = render_table(&g);
-    let datagram = table.lines().find(|line| line.starts_with("orcapod-datagram")).unwrap();
-    assert!(datagram.contains(" 1 ") && datagram.ends_with("orcapod-hash"), "{datagram}");
+    let datagram = table
+        .lines()
+        .find(|line| line.starts_with("orcapod-datagram"))
+        .unwrap();
+    assert!(
+        datagram.contains(" 1 ") && datagram.ends_with("orcapod-hash"),
+        "{datagram}"
+    );
     assert!(table.lines().last().unwrap().contains("tool"));
 }

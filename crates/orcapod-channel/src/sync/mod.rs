@@ -129,9 +129,7 @@ impl Shared {
 
     /// Whether no more items can be sent.
     fn is_closed(&self) -> bool {
-        self.is_closing()
-            || self.senders.load(SeqCst) == 0
-            || self.receivers.load(SeqCst) == 0
+        self.is_closing() || self.senders.load(SeqCst) == 0 || self.receivers.load(SeqCst) == 0
     }
 
     /// See the type docs. Returns `true` if this call closed the channel; `false` if it was

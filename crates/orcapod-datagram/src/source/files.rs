@@ -26,22 +26,34 @@ pub enum FileFormat {
 impl FileFormat {
     /// Guess the format from the file extension.
     pub fn from_path(path: &Path) -> Result<FileFormat> {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("csv") => Ok(FileFormat::Csv),
             Some("parquet" | "pq") => Ok(FileFormat::Parquet),
             Some("arrow" | "feather" | "ipc" | "arrows") => Ok(FileFormat::Ipc),
-            _ => Err(DatagramError::UnknownFormat { path: path.to_path_buf() }),
+            _ => Err(DatagramError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
         }
     }
 }
 
 fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|source| DatagramError::Io { path: path.to_path_buf(), source })
+    File::open(path).map_err(|source| DatagramError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn malformed(path: &Path, format: &'static str, reason: impl ToString) -> DatagramError {
-    DatagramError::MalformedFile { path: path.to_path_buf(), format, reason: reason.to_string() }
+    DatagramError::MalformedFile {
+        path: path.to_path_buf(),
+        format,
+        reason: reason.to_string(),
+    }
 }
 
 /// Read a whole tabular file: its schema and record batches.
@@ -62,13 +74,18 @@ fn read_csv(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let (schema, _) = format
         .infer_schema(BufReader::new(&mut file), None)
         .map_err(|e| malformed(path, "CSV", e))?;
-    file.rewind().map_err(|source| DatagramError::Io { path: path.to_path_buf(), source })?;
+    file.rewind().map_err(|source| DatagramError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let schema = Arc::new(schema);
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_format(format)
         .build(BufReader::new(file))
         .map_err(|e| malformed(path, "CSV", e))?;
-    let batches = reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| malformed(path, "CSV", e))?;
+    let batches = reader
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| malformed(path, "CSV", e))?;
     let batch = arrow_select::concat::concat_batches(&schema, &batches)?;
     // Nullability from the data, as orcapod-python's CSV source infers it.
     let fields: Vec<_> = schema
@@ -83,12 +100,14 @@ fn read_csv(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>)> {
 }
 
 fn read_parquet(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(open(path)?)
-        .map_err(|e| malformed(path, "Parquet", e))?;
+    let builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(open(path)?)
+            .map_err(|e| malformed(path, "Parquet", e))?;
     let schema = builder.schema().clone();
     let reader = builder.build().map_err(|e| malformed(path, "Parquet", e))?;
-    let batches =
-        reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| malformed(path, "Parquet", e))?;
+    let batches = reader
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| malformed(path, "Parquet", e))?;
     Ok((schema, batches))
 }
 
@@ -96,19 +115,25 @@ fn read_ipc(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let mut file = open(path)?;
     let mut magic = [0u8; 6];
     let is_file_format = file.read_exact(&mut magic).is_ok() && &magic == b"ARROW1";
-    file.rewind().map_err(|source| DatagramError::Io { path: path.to_path_buf(), source })?;
+    file.rewind().map_err(|source| DatagramError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if is_file_format {
-        let reader = arrow_ipc::reader::FileReader::try_new(file, None).map_err(|e| malformed(path, "Arrow IPC", e))?;
+        let reader = arrow_ipc::reader::FileReader::try_new(file, None)
+            .map_err(|e| malformed(path, "Arrow IPC", e))?;
         let schema = reader.schema();
-        let batches =
-            reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| malformed(path, "Arrow IPC", e))?;
+        let batches = reader
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| malformed(path, "Arrow IPC", e))?;
         Ok((schema, batches))
     } else {
         let reader = arrow_ipc::reader::StreamReader::try_new(BufReader::new(file), None)
             .map_err(|e| malformed(path, "Arrow IPC", e))?;
         let schema = reader.schema();
-        let batches =
-            reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| malformed(path, "Arrow IPC", e))?;
+        let batches = reader
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| malformed(path, "Arrow IPC", e))?;
         Ok((schema, batches))
     }
 }
@@ -145,22 +170,42 @@ impl Source {
     /// `path` is path-typed, so the packet is identified by the file's *content*.
     ///
     /// The default source id is the directory path as given.
-    pub fn from_directory(dir: impl AsRef<Path>, extension: Option<&str>, options: SourceOptions) -> Result<Source> {
+    pub fn from_directory(
+        dir: impl AsRef<Path>,
+        extension: Option<&str>,
+        options: SourceOptions,
+    ) -> Result<Source> {
         let dir = dir.as_ref();
-        let entries = std::fs::read_dir(dir).map_err(|source| DatagramError::Io { path: dir.to_path_buf(), source })?;
+        let entries = std::fs::read_dir(dir).map_err(|source| DatagramError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let mut files: Vec<PathBuf> = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| DatagramError::Io { path: dir.to_path_buf(), source })?;
+            let entry = entry.map_err(|source| DatagramError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
             let path = entry.path();
-            let matches = extension.is_none_or(|ext| path.extension().and_then(|e| e.to_str()) == Some(ext));
+            let matches =
+                extension.is_none_or(|ext| path.extension().and_then(|e| e.to_str()) == Some(ext));
             if path.is_file() && matches {
                 files.push(path);
             }
         }
         files.sort();
-        let names: Vec<String> =
-            files.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
-        let paths: Vec<String> = files.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = files
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let paths: Vec<String> = files
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
         let schema = Arc::new(ArrowSchema::new(vec![
             DataType::Str.to_arrow_field("name", false),
             DataType::Path.to_arrow_field("path", false),
@@ -173,10 +218,19 @@ impl Source {
             ],
         )?;
         let options = if options.tag_columns.is_empty() {
-            SourceOptions { tag_columns: vec!["name".into()], ..options }
+            SourceOptions {
+                tag_columns: vec!["name".into()],
+                ..options
+            }
         } else {
             options
         };
-        build("DirectorySource", SourceOrigin::Directory(dir.to_path_buf()), batch, options, Some(dir.display().to_string()))
+        build(
+            "DirectorySource",
+            SourceOrigin::Directory(dir.to_path_buf()),
+            batch,
+            options,
+            Some(dir.display().to_string()),
+        )
     }
 }

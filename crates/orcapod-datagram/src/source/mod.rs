@@ -47,7 +47,10 @@ impl SourceOptions {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        SourceOptions { tag_columns: tag_columns.into_iter().map(Into::into).collect(), ..Default::default() }
+        SourceOptions {
+            tag_columns: tag_columns.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        }
     }
 
     /// Set an explicit source id (otherwise: the table hash, or the file path for files).
@@ -105,7 +108,13 @@ impl Source {
     /// Build a source from an Arrow batch (orcapod-python's `ArrowTableSource`). Field
     /// nullability is trusted as given.
     pub fn from_batch(batch: RecordBatch, options: SourceOptions) -> Result<Source> {
-        build("ArrowTableSource", SourceOrigin::Arrow, batch, options, None)
+        build(
+            "ArrowTableSource",
+            SourceOrigin::Arrow,
+            batch,
+            options,
+            None,
+        )
     }
 
     /// Build a source from rows (orcapod-python's `DictSource`): types are inferred from the
@@ -187,7 +196,10 @@ fn build(
     if let Some(rc) = &options.record_id_column
         && schema.index_of(rc).is_err()
     {
-        return Err(DatagramError::MissingColumn { column: rc.clone(), context: format!("{context} (record_id_column)") });
+        return Err(DatagramError::MissingColumn {
+            column: rc.clone(),
+            context: format!("{context} (record_id_column)"),
+        });
     }
     let mut tag_fields = Vec::new();
     let mut packet_fields = Vec::new();
@@ -219,35 +231,64 @@ fn build(
     let tokens: Vec<String> = match &options.record_id_column {
         None => (0..n).map(|i| format!("row_{i}")).collect(),
         Some(col) => {
-            let column = batch.column_by_name(col).ok_or_else(|| DatagramError::MissingColumn {
-                column: col.clone(),
-                context: context.clone(),
-            })?;
+            let column = batch
+                .column_by_name(col)
+                .ok_or_else(|| DatagramError::MissingColumn {
+                    column: col.clone(),
+                    context: context.clone(),
+                })?;
             (0..n)
-                .map(|i| Ok(format!("{col}={}", Value::from_array(column.as_ref(), i)?.python_str())))
+                .map(|i| {
+                    Ok(format!(
+                        "{col}={}",
+                        Value::from_array(column.as_ref(), i)?.python_str()
+                    ))
+                })
                 .collect::<Result<_>>()?
         }
     };
     let record_ids: Vec<[u8; 16]> = tokens
         .iter()
-        .map(|t| *uuid::Uuid::new_v5(&SOURCE_RECORD_NAMESPACE, format!("{source_id}::{t}").as_bytes()).as_bytes())
+        .map(|t| {
+            *uuid::Uuid::new_v5(
+                &SOURCE_RECORD_NAMESPACE,
+                format!("{source_id}::{t}").as_bytes(),
+            )
+            .as_bytes()
+        })
         .collect();
 
     let hash_hex = schema_hash.to_hex();
     let mut fields: Vec<ArrowField> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    fields.push(ArrowField::new(constants::source_id_column(&hash_hex), ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(source_id.as_str(), n))));
-    fields.push(ArrowField::new(constants::record_id_column(&hash_hex), ArrowType::FixedSizeBinary(16), false));
+    fields.push(ArrowField::new(
+        constants::source_id_column(&hash_hex),
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(source_id.as_str(), n),
+    )));
+    fields.push(ArrowField::new(
+        constants::record_id_column(&hash_hex),
+        ArrowType::FixedSizeBinary(16),
+        false,
+    ));
     let mut ids = FixedSizeBinaryBuilder::with_capacity(n, 16);
     for id in &record_ids {
         ids.append_value(id)?;
     }
     columns.push(Arc::new(ids.finish()));
     for p in packet_schema.fields() {
-        fields.push(ArrowField::new(constants::source_info_column(&p.name), ArrowType::LargeUtf8, false));
+        fields.push(ArrowField::new(
+            constants::source_info_column(&p.name),
+            ArrowType::LargeUtf8,
+            false,
+        ));
         columns.push(Arc::new(LargeStringArray::from_iter_values(
-            tokens.iter().map(|t| format!("{source_id}::{t}::{}", p.name)),
+            tokens
+                .iter()
+                .map(|t| format!("{source_id}::{t}::{}", p.name)),
         )));
     }
     let full = RecordBatch::try_new_with_options(
@@ -257,17 +298,36 @@ fn build(
     )?;
 
     let hasher = ctx.semantic_hasher();
-    let content_hash = hasher.hash(&source_identity(kind, &tag_schema, &packet_schema, &source_id)?)?;
-    let identity = StreamIdentity { content_hash, pipeline_hash: schema_hash };
+    let content_hash = hasher.hash(&source_identity(
+        kind,
+        &tag_schema,
+        &packet_schema,
+        &source_id,
+    )?)?;
+    let identity = StreamIdentity {
+        content_hash,
+        pipeline_hash: schema_hash,
+    };
     let mut stream = Stream::from_batch(full, &options.tag_columns, identity)?;
     if let Some(label) = &options.label {
         stream = stream.with_label(label);
     }
-    Ok(Source { kind, source_id, origin, table_hash, stream })
+    Ok(Source {
+        kind,
+        source_id,
+        origin,
+        table_hash,
+        stream,
+    })
 }
 
 /// Content identity structure of a root source: `(kind, (tag schema, packet schema), source_id)`.
-pub fn source_identity(kind: &str, tag: &Schema, packet: &Schema, source_id: &str) -> Result<Identity> {
+pub fn source_identity(
+    kind: &str,
+    tag: &Schema,
+    packet: &Schema,
+    source_id: &str,
+) -> Result<Identity> {
     let hasher = DataContext::default_context().semantic_hasher();
     Ok(Identity::Tuple(vec![
         Identity::Str(kind.to_string()),
@@ -277,7 +337,12 @@ pub fn source_identity(kind: &str, tag: &Schema, packet: &Schema, source_id: &st
 }
 
 fn column_list(schema: &ArrowSchema) -> String {
-    schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
+    schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Validate names and types, and widen Utf8/Binary/List to their large forms (as orcapod-python
@@ -289,10 +354,17 @@ fn normalize(batch: &RecordBatch, context: &str) -> Result<RecordBatch> {
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (f, c) in schema.fields().iter().zip(batch.columns()) {
         if !seen.insert(f.name().as_str()) {
-            return Err(DatagramError::DuplicateColumn { column: f.name().clone(), context: context.into() });
+            return Err(DatagramError::DuplicateColumn {
+                column: f.name().clone(),
+                context: context.into(),
+            });
         }
         if f.name().starts_with(constants::DATAGRAM_PREFIX) {
-            let prefix = if f.name().starts_with(constants::META_PREFIX) { "__" } else { "_" };
+            let prefix = if f.name().starts_with(constants::META_PREFIX) {
+                "__"
+            } else {
+                "_"
+            };
             return Err(DatagramError::ReservedColumnName {
                 column: f.name().clone(),
                 prefix: prefix.into(),
@@ -324,7 +396,10 @@ fn large_type(t: &ArrowType) -> ArrowType {
             f.as_ref().clone().with_data_type(large_type(f.data_type())),
         )),
         ArrowType::Struct(fields) => ArrowType::Struct(
-            fields.iter().map(|f| f.as_ref().clone().with_data_type(large_type(f.data_type()))).collect(),
+            fields
+                .iter()
+                .map(|f| f.as_ref().clone().with_data_type(large_type(f.data_type())))
+                .collect(),
         ),
         ArrowType::Dictionary(_, v) => large_type(v),
         other => other.clone(),

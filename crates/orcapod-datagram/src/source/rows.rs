@@ -35,7 +35,10 @@ impl RowSet {
 
     /// An empty row set with an explicit schema (types and nullability are then not inferred).
     pub fn with_schema(fields: Vec<Field>) -> Self {
-        RowSet { rows: Vec::new(), schema: Some(fields) }
+        RowSet {
+            rows: Vec::new(),
+            schema: Some(fields),
+        }
     }
 
     /// Append a row.
@@ -60,7 +63,11 @@ impl RowSet {
         let names: Vec<String> = match (&self.schema, self.rows.first()) {
             (Some(fields), _) => fields.iter().map(|f| f.name.clone()).collect(),
             (None, Some(first)) => first.iter().map(|(k, _)| k.clone()).collect(),
-            (None, None) => return Err(DatagramError::EmptyInput { context: context.into() }),
+            (None, None) => {
+                return Err(DatagramError::EmptyInput {
+                    context: context.into(),
+                });
+            }
         };
         let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(self.rows.len()); names.len()];
         for (i, row) in self.rows.into_iter().enumerate() {
@@ -69,7 +76,11 @@ impl RowSet {
                 return Err(DatagramError::RaggedRows {
                     row: i,
                     expected: names.join(", "),
-                    found: row.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", "),
+                    found: row
+                        .iter()
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
             for (c, (_, v)) in columns.iter_mut().zip(row) {
@@ -78,14 +89,21 @@ impl RowSet {
         }
         let fields: Vec<Field> = match self.schema {
             Some(fields) => fields,
-            None => names.iter().zip(&columns).map(|(n, values)| infer_field(n, values)).collect(),
+            None => names
+                .iter()
+                .zip(&columns)
+                .map(|(n, values)| infer_field(n, values))
+                .collect(),
         };
         let mut arrays = Vec::with_capacity(fields.len());
         for (f, values) in fields.iter().zip(&columns) {
             if !f.nullable
                 && let Some(row) = values.iter().position(Value::is_null)
             {
-                return Err(DatagramError::UnexpectedNull { column: f.name.clone(), row });
+                return Err(DatagramError::UnexpectedNull {
+                    column: f.name.clone(),
+                    row,
+                });
             }
             arrays.push(values_to_array(&f.name, &f.dtype, values)?);
         }
@@ -93,7 +111,8 @@ impl RowSet {
         Ok(RecordBatch::try_new_with_options(
             Arc::new(schema),
             arrays,
-            &arrow_array::RecordBatchOptions::new().with_row_count(Some(columns.first().map_or(0, Vec::len))),
+            &arrow_array::RecordBatchOptions::new()
+                .with_row_count(Some(columns.first().map_or(0, Vec::len))),
         )?)
     }
 }
@@ -108,7 +127,11 @@ fn infer_field(name: &str, values: &[Value]) -> Field {
             _ => {}
         }
     }
-    Field { name: name.to_string(), dtype: dtype.unwrap_or(DataType::Str), nullable }
+    Field {
+        name: name.to_string(),
+        dtype: dtype.unwrap_or(DataType::Str),
+        nullable,
+    }
 }
 
 /// Build a [`RowSet`] from literal rows: `rows![{"id" => 1, "x" => 10.5}, ...]`.

@@ -34,7 +34,11 @@ impl BitVec {
         if n == 0 {
             return;
         }
-        let bits = if n >= 64 { bits } else { bits & ((1u64 << n) - 1) };
+        let bits = if n >= 64 {
+            bits
+        } else {
+            bits & ((1u64 << n) - 1)
+        };
         let n = n.min(64);
         let used = self.len % 8;
         if used == 0 {

@@ -34,6 +34,9 @@ mod json;
 mod leaf;
 mod visit;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -64,7 +67,10 @@ fn with_version(sha: &[u8]) -> ArrowDigest {
 }
 
 /// The bare 32-byte schema digest `SHA256(P1 ‖ P2)` of §7 and the texts it was computed from.
-fn schema_digest(schema: &Schema, include_metadata: bool) -> Result<([u8; 32], String, Option<String>)> {
+fn schema_digest(
+    schema: &Schema,
+    include_metadata: bool,
+) -> Result<([u8; 32], String, Option<String>)> {
     let p1 = json::phase1(schema)?;
     let p2 = if include_metadata {
         json::phase2(schema)
@@ -194,16 +200,23 @@ impl ArrowDigester {
     /// Fails with `UnsupportedType` when a column (at any depth) has a type whose data cannot
     /// be hashed.
     pub fn new(schema: &Schema, include_metadata: bool) -> Result<Self> {
-        let (schema_digest, schema_text, metadata_text) =
-            schema_digest(schema, include_metadata)?;
+        let (schema_digest, schema_text, metadata_text) = schema_digest(schema, include_metadata)?;
         let mut groups = Vec::with_capacity(schema.fields().len());
         let mut group_of = HashMap::with_capacity(schema.fields().len());
         let mut seen_paths: HashSet<&str> = HashSet::new();
         let mut collision = false;
         for field in schema.fields() {
             let mut entries = EntryMap::new();
-            build(&mut entries, field.data_type(), field.is_nullable(), field.name())?;
-            if group_of.insert(field.name().clone(), groups.len()).is_some() {
+            build(
+                &mut entries,
+                field.data_type(),
+                field.is_nullable(),
+                field.name(),
+            )?;
+            if group_of
+                .insert(field.name().clone(), groups.len())
+                .is_some()
+            {
                 collision = true;
             }
             groups.push(Group { entries });
@@ -218,10 +231,19 @@ impl ArrowDigester {
             // column order, exactly as starfix does. Hash everything in one group then.
             let mut entries = EntryMap::new();
             for field in schema.fields() {
-                build(&mut entries, field.data_type(), field.is_nullable(), field.name())?;
+                build(
+                    &mut entries,
+                    field.data_type(),
+                    field.is_nullable(),
+                    field.name(),
+                )?;
             }
             groups = vec![Group { entries }];
-            group_of = schema.fields().iter().map(|f| (f.name().clone(), 0)).collect();
+            group_of = schema
+                .fields()
+                .iter()
+                .map(|f| (f.name().clone(), 0))
+                .collect();
         }
         Ok(Self {
             schema: schema.clone(),
@@ -263,6 +285,12 @@ impl ArrowDigester {
     /// canonical types, nullability; column order free) and, with `include_metadata`, the
     /// same metadata; otherwise `SchemaMismatch`.
     pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.update_with(batch, None)
+    }
+
+    /// [`update`](Self::update), with the parallel/sequential choice forced when `parallel`
+    /// is `Some` (for tests).
+    fn update_with(&mut self, batch: &RecordBatch, parallel: Option<bool>) -> Result<()> {
         let schema = batch.schema_ref();
         self.check_schema(schema)?;
         if batch.num_rows() == 0 {
@@ -277,8 +305,9 @@ impl ArrowDigester {
             }
         }
         let busy_groups = work.iter().filter(|w| !w.is_empty()).count();
-        let parallel =
-            busy_groups > 1 && batch.get_array_memory_size() > PARALLEL_MIN_BYTES;
+        let parallel = parallel.unwrap_or_else(|| {
+            busy_groups > 1 && batch.get_array_memory_size() > PARALLEL_MIN_BYTES
+        });
         let feed = |scratch: &mut Scratch, group: &mut Group, cols: &Vec<usize>| -> Result<()> {
             let mut cx = Cx {
                 entries: &mut group.entries,

@@ -97,8 +97,14 @@ pub(crate) fn decode_dictionary(array: &dyn Array) -> Result<Option<ArrayRef>> {
 }
 
 /// `valid(A) AND M` (§8.4); `None` means "all live".
-pub(super) fn and_validity(array: &dyn Array, mask: Option<&BooleanBuffer>) -> Option<BooleanBuffer> {
-    let own = array.nulls().filter(|n| n.null_count() > 0).map(|n| n.inner());
+pub(super) fn and_validity(
+    array: &dyn Array,
+    mask: Option<&BooleanBuffer>,
+) -> Option<BooleanBuffer> {
+    let own = array
+        .nulls()
+        .filter(|n| n.null_count() > 0)
+        .map(|n| n.inner());
     match (own, mask) {
         (None, None) => None,
         (Some(n), None) => Some(n.clone()),
@@ -304,8 +310,7 @@ fn visit_struct(
     } else {
         mask.cloned()
     };
-    let mut children: Vec<(&FieldRef, &ArrayRef)> =
-        st.fields().iter().zip(st.columns()).collect();
+    let mut children: Vec<(&FieldRef, &ArrayRef)> = st.fields().iter().zip(st.columns()).collect();
     children.sort_by(|a, b| a.0.name().cmp(b.0.name()));
     for (field, column) in children {
         if column.len() != st.len() {

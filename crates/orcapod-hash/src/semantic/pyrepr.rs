@@ -25,7 +25,12 @@ pub(crate) fn float_repr(x: f64) -> String {
             out.push_str(&digits[1..]);
         }
         let e = decpt - 1;
-        let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.unsigned_abs());
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if e < 0 { '-' } else { '+' },
+            e.unsigned_abs()
+        );
     } else if decpt <= 0 {
         out.push_str("0.");
         for _ in 0..-decpt {
@@ -99,7 +104,11 @@ fn shortest_digits(x: f64) -> (String, i32) {
         }
     }
     let up = String::from_utf8(up).unwrap_or_default();
-    let last_even = |s: &str| s.bytes().last().is_some_and(|b| (b - b'0') % 2 == 0);
+    let last_even = |s: &str| {
+        s.bytes()
+            .last()
+            .is_some_and(|b| (b - b'0').is_multiple_of(2))
+    };
     let preferred = if last_even(head) { head.to_owned() } else { up };
     let round_trips = format!("{}.{}e{exp}", &preferred[..1], &preferred[1..])
         .parse::<f64>()
