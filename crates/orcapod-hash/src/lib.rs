@@ -10,7 +10,7 @@
 //!   match across languages.
 //! * [`semantic`]: the semantic (object) hasher for identity structures: nested maps, lists,
 //!   tuples, sets, numbers, strings and nested hashes, through canonical JSON and SHA-256.
-//! * [`file`]: content hashing of files, so that path-typed values are identified by what they
+//! * [`file`](mod@file): content hashing of files, so that path-typed values are identified by what they
 //!   contain, not where they live.
 //! * [`DataContext`]: a versioned bundle naming the hasher versions (`std:v0.1:default`).
 //!

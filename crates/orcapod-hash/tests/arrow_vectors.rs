@@ -75,10 +75,10 @@ fn check_vector(v: &Value, failures: &mut Vec<String>) -> Option<Computed> {
     let include_metadata = v["include_metadata"].as_bool().unwrap_or(false);
     let expected = &v["expected"];
     let (schema, mut batches) = decode_ipc(v["ipc_b64"].as_str()?);
-    if let Some(n) = v["num_batches"].as_u64() {
-        if batches.len() as u64 != n {
-            fail(format!("IPC has {} batches, expected {n}", batches.len()));
-        }
+    if let Some(n) = v["num_batches"].as_u64()
+        && batches.len() as u64 != n
+    {
+        fail(format!("IPC has {} batches, expected {n}", batches.len()));
     }
     if let Some(slice) = v["slice"].as_object() {
         let offset = slice["offset"].as_u64()? as usize;

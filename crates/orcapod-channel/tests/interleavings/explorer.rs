@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
+use std::task::Context;
 
 use futures::future::LocalBoxFuture;
 use futures::task::{ArcWake, waker};

@@ -87,17 +87,17 @@ impl BitVec {
         }
         let bit_offset = buf.offset() + start;
         let values = buf.values();
-        if self.len % 8 == 0 && bit_offset % 8 == 0 {
+        if self.len.is_multiple_of(8) && bit_offset.is_multiple_of(8) {
             let from = bit_offset / 8;
             let Some(src) = values.get(from..from + len.div_ceil(8)) else {
                 return false;
             };
             self.bytes.extend_from_slice(src);
             self.len += len;
-            if len % 8 != 0 {
-                if let Some(last) = self.bytes.last_mut() {
-                    *last &= (1u8 << (len % 8)) - 1;
-                }
+            if !len.is_multiple_of(8)
+                && let Some(last) = self.bytes.last_mut()
+            {
+                *last &= (1u8 << (len % 8)) - 1;
             }
             return true;
         }

@@ -47,7 +47,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{HashError, Result};
 use entries::{EntryMap, build};
-use visit::{Cx, Scratch, decode_dictionary, visit};
+use visit::{Cx, Scratch, decode_dictionary, visit_all};
 
 /// 35-byte starfix digest: 3 version bytes `00 00 01` + SHA-256.
 pub type ArrowDigest = [u8; 35];
@@ -134,9 +134,7 @@ pub fn hash_array(array: &dyn Array) -> Result<ArrowDigest> {
         entries: &mut entries,
         scratch: &mut scratch,
     };
-    let rows = [0..array.len()];
-    let segs: &[_] = if array.is_empty() { &[] } else { &rows };
-    visit(&mut cx, array, nullable, "", None, segs)?;
+    visit_all(&mut cx, array, nullable, "")?;
     for entry in entries.into_values() {
         entry.finalize_into(&mut f);
     }
@@ -298,10 +296,10 @@ impl ArrowDigester {
         }
         let mut work: Vec<Vec<usize>> = vec![Vec::new(); self.groups.len()];
         for (i, field) in schema.fields().iter().enumerate() {
-            if let Some(&g) = self.group_of.get(field.name()) {
-                if let Some(cols) = work.get_mut(g) {
-                    cols.push(i);
-                }
+            if let Some(&g) = self.group_of.get(field.name())
+                && let Some(cols) = work.get_mut(g)
+            {
+                cols.push(i);
             }
         }
         let busy_groups = work.iter().filter(|w| !w.is_empty()).count();
@@ -316,15 +314,7 @@ impl ArrowDigester {
             for &i in cols {
                 let field = schema.field(i);
                 let column = batch.column(i);
-                let rows = [0..column.len()];
-                visit(
-                    &mut cx,
-                    column.as_ref(),
-                    field.is_nullable(),
-                    field.name(),
-                    None,
-                    &rows,
-                )?;
+                visit_all(&mut cx, column.as_ref(), field.is_nullable(), field.name())?;
             }
             Ok(())
         };

@@ -158,6 +158,17 @@ pub(crate) struct Cx<'a> {
     pub(crate) scratch: &'a mut Scratch,
 }
 
+/// `Visit(T, nullable, A, p, M)` over every row of `array`, without a mask.
+pub(crate) fn visit_all(
+    cx: &mut Cx<'_>,
+    array: &dyn Array,
+    nullable: bool,
+    path: &str,
+) -> Result<()> {
+    let rows = 0..array.len();
+    visit(cx, array, nullable, path, None, std::slice::from_ref(&rows))
+}
+
 /// `Visit(T, nullable, A, p, M)` restricted to the rows in `segs` (sorted, disjoint ranges of
 /// `array`). `mask`, when present, has one bit per row of `array`.
 pub(crate) fn visit(
@@ -228,10 +239,8 @@ fn visit_list<O: OffsetSizeTrait>(
     segs: &[Range<usize>],
 ) -> Result<()> {
     let w = and_validity(list, mask);
-    if nullable {
-        if let Some(v) = cx.entries.get_mut(path).and_then(|e| e.v.as_mut()) {
-            append_validity(v, w.as_ref(), segs, path)?;
-        }
+    if nullable && let Some(v) = cx.entries.get_mut(path).and_then(|e| e.v.as_mut()) {
+        append_validity(v, w.as_ref(), segs, path)?;
     }
     let q = format!("{path}/");
     let has_s = cx.entries.get(&q).is_some_and(|e| e.s.is_some());
