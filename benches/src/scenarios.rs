@@ -4,13 +4,14 @@
 //! (see `hash.rs` for a model) and add its two lines below: the `mod` and the entry in [`ALL`].
 //! A unit test fails if a file in `src/scenarios/` is not registered.
 
+mod channel_hop;
 mod hash;
 
 use crate::error::BenchError;
 use crate::scenario::Scenario;
 
 /// Every scenario, in the order `cargo xtask bench` runs them.
-pub const ALL: &[Scenario] = &[hash::SCENARIO];
+pub const ALL: &[Scenario] = &[hash::SCENARIO, channel_hop::SCENARIO];
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Result<&'static Scenario, BenchError> {

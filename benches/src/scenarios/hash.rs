@@ -88,14 +88,15 @@ fn hash_batch(batch: &RecordBatch, size: u64) -> Result<Measurement, BenchError>
     })
 }
 
-/// The Python harness's `hash_table` table: `id`, `x = id + n`, `f = id * 0.5`, `s = "row-%08d"`.
+/// The Python harness's `hash_table` table: `id`, `x = id + n`, `f = id * 0.5`, `s = "row-%08d"`,
+/// nullable like every column of a `pa.table(...)`, so the digest equals the Python one.
 fn table_batch(n_rows: usize) -> Result<RecordBatch, BenchError> {
     let n = n_rows as i64;
     let schema = Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("x", DataType::Int64, false),
-        Field::new("f", DataType::Float64, false),
-        Field::new("s", DataType::Utf8, false),
+        Field::new("id", DataType::Int64, true),
+        Field::new("x", DataType::Int64, true),
+        Field::new("f", DataType::Float64, true),
+        Field::new("s", DataType::Utf8, true),
     ]);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(0..n)),

@@ -74,6 +74,24 @@ struct Subscribers<T> {
 }
 
 /// The single writer of a broadcast channel; see the [module docs](self).
+///
+/// ```
+/// use futures::executor::block_on;
+/// use futures::FutureExt;
+/// use orcapod_channel::broadcast;
+///
+/// let tx = broadcast::channel::<&str>(1);
+/// let (slow, fast) = (tx.subscribe(), tx.subscribe());
+/// block_on(tx.send("a")).unwrap();
+/// assert_eq!(fast.try_recv(), Ok("a"));
+/// // `slow` is full: the next send waits for it, but `fast` already got the item.
+/// let mut pending = tx.send("b");
+/// assert!((&mut pending).now_or_never().is_none());
+/// assert_eq!(fast.try_recv(), Ok("b"));
+/// drop(slow); // unsubscribing releases the writer
+/// assert_eq!(block_on(pending), Ok(()));
+/// assert_eq!(tx.receiver_count(), 1);
+/// ```
 pub struct Sender<T> {
     subs: Mutex<Subscribers<T>>,
     capacity: usize,

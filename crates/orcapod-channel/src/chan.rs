@@ -2,8 +2,8 @@
 //! lists (parked receivers, parked senders).
 //!
 //! Every operation takes the lock once. Wakers are collected under the lock and woken after it
-//! is released; items being dropped (when the last receiver goes away) are also dropped outside
-//! the lock, so no user code (`Drop`, `Waker::wake`) ever runs while the lock is held.
+//! is released, and items discarded when the last receiver goes away are dropped after it is
+//! released too, so neither `Waker::wake` nor an item's `Drop` ever runs under the lock.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -134,7 +134,9 @@ impl<T> Receiver<T> {
     }
 
     /// Closes the channel from the receiving side: senders get [`ChannelError::Closed`] from
-    /// now on, receivers still drain what is buffered. Returns `true` if this call closed it.
+    /// now on, receivers still drain what is buffered. Returns `true` if this call closed it;
+    /// `false` if it was already closed, or had already ended because every sender was
+    /// dropped (the first end wins: readers keep seeing `Disconnected`).
     pub fn close(&self) -> bool {
         self.chan.close()
     }

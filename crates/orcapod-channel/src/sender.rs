@@ -89,7 +89,8 @@ impl<T> Sender<T> {
 
     /// Closes the channel for every sender and receiver: later sends fail with
     /// [`ChannelError::Closed`]; receivers drain what is buffered and then get `Closed`.
-    /// Returns `true` if this call closed the channel, `false` if it was already closed.
+    /// Returns `true` if this call closed the channel; `false` if it was already closed, or
+    /// had already ended because every receiver was dropped (the first end wins).
     pub fn close(&self) -> bool {
         self.chan.close()
     }

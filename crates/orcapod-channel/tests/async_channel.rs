@@ -47,10 +47,22 @@ fn sending_after_close_hands_the_item_back() {
     let tx2 = tx.clone();
     rx.close(); // a receiver may close too
     block_on(async {
-        assert_eq!(tx.send("a".into()).await, Err(ChannelError::Closed("a".into())));
-        assert_eq!(tx2.try_send("b".into()), Err(ChannelError::Closed("b".into())));
-        let err = tx.send_batch(vec!["c".into(), "d".into()]).await.unwrap_err();
-        assert_eq!(err, ChannelError::Closed(vec!["c".to_string(), "d".to_string()]));
+        assert_eq!(
+            tx.send("a".into()).await,
+            Err(ChannelError::Closed("a".into()))
+        );
+        assert_eq!(
+            tx2.try_send("b".into()),
+            Err(ChannelError::Closed("b".into()))
+        );
+        let err = tx
+            .send_batch(vec!["c".into(), "d".into()])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ChannelError::Closed(vec!["c".to_string(), "d".to_string()])
+        );
         assert!(tx.is_closed() && rx.is_closed());
         assert_eq!(rx.recv().await, Err(ChannelError::Closed(())));
     });
@@ -98,7 +110,10 @@ fn waiting_send_fails_when_channel_closes() {
     assert!(poll_once(&mut pending, &waker).is_pending());
     assert!(rx.close());
     assert_eq!(wakes.count(), 1);
-    assert_eq!(poll_once(&mut pending, &waker), Poll::Ready(Err(ChannelError::Closed(2))));
+    assert_eq!(
+        poll_once(&mut pending, &waker),
+        Poll::Ready(Err(ChannelError::Closed(2)))
+    );
     assert_eq!(rx.try_recv(), Ok(1), "what was buffered is still delivered");
     assert_eq!(rx.try_recv(), Err(ChannelError::Closed(())));
 }
@@ -124,7 +139,11 @@ fn dropping_all_writers_disconnects_readers_without_hanging() {
     let mut parked = rx2.recv();
     assert!(poll_once(&mut parked, &waker).is_pending());
     drop(tx2); // producer "crashes": no close()
-    assert_eq!(wakes.count(), 2, "the last writer's drop wakes parked readers");
+    assert_eq!(
+        wakes.count(),
+        2,
+        "the last writer's drop wakes parked readers"
+    );
     assert_eq!(
         poll_once(&mut parked, &waker),
         Poll::Ready(Err(ChannelError::Disconnected(())))
@@ -136,7 +155,10 @@ fn dropping_all_writers_disconnects_readers_without_hanging() {
         }
     }
     assert!(rx1.is_closed());
-    assert!(!rx1.close(), "close after disconnect is a no-op: the first end wins");
+    assert!(
+        !rx1.close(),
+        "close after disconnect is a no-op: the first end wins"
+    );
     assert_eq!(rx1.try_recv(), Err(ChannelError::Disconnected(())));
 }
 
@@ -162,16 +184,26 @@ fn dropping_all_receivers_fails_sends_and_frees_buffered_items() {
     drop(rx1);
     assert_eq!(wakes.count(), 0, "one receiver is still alive");
     drop(rx2);
-    assert_eq!(wakes.count(), 1, "the last receiver's drop wakes parked senders");
+    assert_eq!(
+        wakes.count(),
+        1,
+        "the last receiver's drop wakes parked senders"
+    );
     match poll_once(&mut parked, &waker) {
         Poll::Ready(Err(ChannelError::Disconnected(v))) => assert_eq!(*v, 6),
         other => panic!("expected Disconnected, got {other:?}"),
     }
     assert_eq!(Arc::strong_count(&item), 1, "buffered items were dropped");
     assert!(tx.is_closed());
-    assert!(matches!(tx.try_send(Arc::new(1)), Err(ChannelError::Disconnected(_))));
+    assert!(matches!(
+        tx.try_send(Arc::new(1)),
+        Err(ChannelError::Disconnected(_))
+    ));
     assert!(!tx.close(), "close after disconnect is a no-op");
-    assert!(matches!(block_on(tx.send(Arc::new(2))), Err(ChannelError::Disconnected(_))));
+    assert!(matches!(
+        block_on(tx.send(Arc::new(2))),
+        Err(ChannelError::Disconnected(_))
+    ));
 }
 
 #[test]
@@ -255,7 +287,11 @@ fn dropping_a_woken_receive_passes_the_wakeup_on() {
     assert!(poll_once(&mut a, &wa).is_pending());
     assert!(poll_once(&mut b, &wb).is_pending());
     tx.try_send(1).unwrap();
-    assert_eq!((a_wakes.count(), b_wakes.count()), (1, 0), "wake one, in FIFO order");
+    assert_eq!(
+        (a_wakes.count(), b_wakes.count()),
+        (1, 0),
+        "wake one, in FIFO order"
+    );
     drop(a);
     assert_eq!(b_wakes.count(), 1, "a's unused wake-up went to b");
     assert_eq!(poll_once(&mut b, &wb), Poll::Ready(Ok(1)));
@@ -279,11 +315,34 @@ fn observability_and_debug() {
     assert!(!rx.is_terminated(), "one item left");
     assert_eq!(rx.try_recv(), Ok(1));
     assert!(rx.is_terminated());
-    assert_eq!(format!("{:?}", ChannelError::Closed(vec![1u8])), "Closed(..)");
+    assert_eq!(
+        format!("{:?}", ChannelError::Closed(vec![1u8])),
+        "Closed(..)"
+    );
 }
 
 #[test]
 #[should_panic(expected = "capacity must be at least 1")]
 fn zero_capacity_is_rejected() {
     let _ = channel::<u8>(0);
+}
+
+#[test]
+fn handles_and_futures_are_send_and_sync_for_send_items() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let (tx, rx) = channel::<String>(1);
+    send_sync(&tx);
+    send_sync(&rx);
+    send(&tx.send(String::new()));
+    send(&tx.send_batch(Vec::new()));
+    send(&rx.recv());
+    send(&rx.recv_batch(1));
+    send(&rx.clone().collect_all());
+    let btx = orcapod_channel::broadcast::channel::<String>(1);
+    send_sync(&btx);
+    send(&btx.send(String::new()));
+    let (stx, srx) = orcapod_channel::sync::channel::<String>(1);
+    send_sync(&stx);
+    send_sync(&srx);
 }

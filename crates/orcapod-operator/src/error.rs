@@ -63,7 +63,9 @@ pub enum OperatorError {
         right: String,
     },
     /// A column shared by the two SemiJoin inputs has different types or nullability.
-    #[error("{operator}: column '{column}' has incompatible types: {left} (left) vs {right} (right)")]
+    #[error(
+        "{operator}: column '{column}' has incompatible types: {left} (left) vs {right} (right)"
+    )]
     IncompatibleColumnTypes {
         /// Operator identity name.
         operator: &'static str,
@@ -137,7 +139,9 @@ pub enum OperatorError {
         available: Vec<String>,
     },
     /// A filter literal does not match the type of its column, or the comparison is unsupported.
-    #[error("Filter: cannot compare column '{column}' of type {column_type} with {literal}: {reason}")]
+    #[error(
+        "Filter: cannot compare column '{column}' of type {column_type} with {literal}: {reason}"
+    )]
     FilterTypeMismatch {
         /// The column.
         column: String,

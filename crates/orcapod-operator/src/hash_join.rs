@@ -48,7 +48,9 @@ impl Keys {
 
 /// A row converter for key columns of these types.
 pub(crate) fn converter(types: &[DataType]) -> Result<RowConverter> {
-    Ok(RowConverter::new(types.iter().map(|t| SortField::new(t.clone())).collect())?)
+    Ok(RowConverter::new(
+        types.iter().map(|t| SortField::new(t.clone())).collect(),
+    )?)
 }
 
 /// Fast, non-cryptographic hash of a row's bytes (multiply-xorshift over 8-byte words).
@@ -194,8 +196,18 @@ mod tests {
 
     #[test]
     fn inner_join_orders_and_skips_nulls() {
-        let l = keys(vec![Arc::new(Int64Array::from(vec![Some(2), None, Some(1), Some(2)]))]);
-        let r = keys(vec![Arc::new(Int64Array::from(vec![Some(2), Some(2), None, Some(3)]))]);
+        let l = keys(vec![Arc::new(Int64Array::from(vec![
+            Some(2),
+            None,
+            Some(1),
+            Some(2),
+        ]))]);
+        let r = keys(vec![Arc::new(Int64Array::from(vec![
+            Some(2),
+            Some(2),
+            None,
+            Some(3),
+        ]))]);
         let (li, ri) = inner_join(&l, &r);
         assert_eq!(li, vec![0, 0, 3, 3]);
         assert_eq!(ri, vec![0, 1, 0, 1]);
@@ -212,17 +224,26 @@ mod tests {
             Arc::new(StringArray::from(vec!["b", "a"])),
         ]);
         let mask = semi_join_mask(&l, &r);
-        assert_eq!(mask.iter().collect::<Vec<_>>(), vec![Some(false), Some(true), Some(true)]);
+        assert_eq!(
+            mask.iter().collect::<Vec<_>>(),
+            vec![Some(false), Some(true), Some(true)]
+        );
     }
 
     #[test]
     fn many_collisions() {
         let n = 10_000i64;
         let l = keys(vec![Arc::new(Int64Array::from_iter_values(0..n))]);
-        let r = keys(vec![Arc::new(Int64Array::from_iter_values((0..n).map(|i| i % 100)))]);
+        let r = keys(vec![Arc::new(Int64Array::from_iter_values(
+            (0..n).map(|i| i % 100),
+        ))]);
         let (li, ri) = inner_join(&l, &r);
         assert_eq!(li.len(), 10_000);
-        assert!(ri.iter().zip(&li).all(|(r, l)| (*r as i64) % 100 == *l as i64));
+        assert!(
+            ri.iter()
+                .zip(&li)
+                .all(|(r, l)| (*r as i64) % 100 == *l as i64)
+        );
     }
 
     #[test]

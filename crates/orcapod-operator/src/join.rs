@@ -73,7 +73,13 @@ impl Join {
 
     fn plan(&self, inputs: &[&StreamSchema]) -> Result<JoinPlan> {
         let owned: Vec<StreamSchema> = inputs.iter().map(|s| (*s).clone()).collect();
-        plan("Join", inputs, self.options, false, pipeline_for(self, &owned)?)
+        plan(
+            "Join",
+            inputs,
+            self.options,
+            false,
+            pipeline_for(self, &owned)?,
+        )
     }
 }
 
@@ -137,14 +143,14 @@ pub(crate) fn assemble(
 ) -> Result<(Vec<FieldRef>, Vec<ArrayRef>)> {
     // (output field, canonical input, input column name) — or a merged column.
     enum Src<'a> {
-        Take(usize, &'a str),
+        Take(usize, String),
         Ready(&'a ArrayRef),
     }
     let schema = &plan.schema;
     let by_name = |list: &[FieldRef], name: &str| list.iter().find(|f| f.name() == name).cloned();
     let mut plan_cols: Vec<(FieldRef, Src<'_>)> = Vec::new();
     for t in &plan.tags {
-        plan_cols.push((t.field.clone(), Src::Take(t.owner, t.field.name())));
+        plan_cols.push((t.field.clone(), Src::Take(t.owner, t.field.name().clone())));
     }
     let mut sources: Vec<(FieldRef, Src<'_>)> = Vec::new();
     for (k, s) in streams.iter().enumerate() {
@@ -156,17 +162,35 @@ pub(crate) fn assemble(
                 continue;
             }
             let is_source = is_source_info(name);
-            let packet = if is_source { &name[orcapod_datagram::constants::SOURCE_PREFIX.len()..] } else { name };
-            if plan.colliding.iter().any(|c| c == packet) && s.packet_columns().iter().any(|p| p == packet) {
+            let packet = if is_source {
+                &name[orcapod_datagram::constants::SOURCE_PREFIX.len()..]
+            } else {
+                name
+            };
+            if plan.colliding.iter().any(|c| c == packet)
+                && s.packet_columns().iter().any(|p| p == packet)
+            {
                 if k > 0 {
                     continue;
                 }
                 let (values, src) = merged.get(packet).ok_or_else(|| missing(packet))?;
-                let list = if is_source { &schema.source_info } else { &schema.packets };
-                let out_name = if is_source { source_info_column(packet) } else { packet.to_string() };
+                let list = if is_source {
+                    &schema.source_info
+                } else {
+                    &schema.packets
+                };
+                let out_name = if is_source {
+                    source_info_column(packet)
+                } else {
+                    packet.to_string()
+                };
                 let field = by_name(list, &out_name).ok_or_else(|| missing(&out_name))?;
                 let entry = (field, Src::Ready(if is_source { src } else { values }));
-                if is_source { sources.push(entry) } else { plan_cols.push(entry) }
+                if is_source {
+                    sources.push(entry)
+                } else {
+                    plan_cols.push(entry)
+                }
                 continue;
             }
             let out_name = plan.renames[k].get(name).map_or(name, String::as_str);
@@ -179,9 +203,9 @@ pub(crate) fn assemble(
             };
             let Some(field) = field else { continue };
             if is_source {
-                sources.push((field, Src::Take(k, name)));
+                sources.push((field, Src::Take(k, name.to_string())));
             } else {
-                plan_cols.push((field, Src::Take(k, name)));
+                plan_cols.push((field, Src::Take(k, name.to_string())));
             }
         }
     }

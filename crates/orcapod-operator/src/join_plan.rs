@@ -43,10 +43,20 @@ pub(crate) struct JoinPlan {
 /// The Arrow type of a merged or batched column: `list<T>` (quirk 14), item nullable and
 /// carrying the value field's metadata (extension names survive).
 pub(crate) fn list_of(value: &ArrowField, large: bool) -> DataType {
-    let item = Arc::new(
-        ArrowField::new("item", value.data_type().clone(), true).with_metadata(value.metadata().clone()),
-    );
-    if large { DataType::LargeList(item) } else { DataType::List(item) }
+    let item = item_field(value);
+    if large {
+        DataType::LargeList(item)
+    } else {
+        DataType::List(item)
+    }
+}
+
+/// The nullable `item` field of a list of `value`'s type (metadata kept).
+pub(crate) fn item_field(value: &ArrowField) -> FieldRef {
+    Arc::new(
+        ArrowField::new("item", value.data_type().clone(), true)
+            .with_metadata(value.metadata().clone()),
+    )
 }
 
 /// Validate the inputs (given order) and lay out the output (canonical order).
@@ -63,7 +73,10 @@ pub(crate) fn plan(
     for (i, s) in inputs.iter().enumerate() {
         for t in &s.tags {
             if seen_packets.contains_key(t.name().as_str()) {
-                return Err(OperatorError::TagPacketConflict { operator, column: t.name().clone() });
+                return Err(OperatorError::TagPacketConflict {
+                    operator,
+                    column: t.name().clone(),
+                });
             }
             if let Some(prev) = seen_tags.get(t.name().as_str())
                 && !compatible(prev, t)
@@ -80,7 +93,10 @@ pub(crate) fn plan(
         let mut first_holder = 0;
         for p in &s.packets {
             if seen_tags.contains_key(p.name().as_str()) || s.tag(p.name()).is_some() {
-                return Err(OperatorError::TagPacketConflict { operator, column: p.name().clone() });
+                return Err(OperatorError::TagPacketConflict {
+                    operator,
+                    column: p.name().clone(),
+                });
             }
             if let Some((j, prev)) = seen_packets.get(p.name().as_str()) {
                 if merge && !compatible(prev, p) {
@@ -98,7 +114,11 @@ pub(crate) fn plan(
         }
         if !overlap.is_empty() {
             if !merge {
-                return Err(OperatorError::OverlappingPacketColumns { columns: overlap, left: first_holder, right: i });
+                return Err(OperatorError::OverlappingPacketColumns {
+                    columns: overlap,
+                    left: first_holder,
+                    right: i,
+                });
             }
             colliding.extend(overlap);
         }
@@ -135,7 +155,10 @@ pub(crate) fn plan(
         for t in &s.tags {
             if !tags.iter().any(|x| x.field.name() == t.name()) {
                 names.insert(t.name().clone());
-                tags.push(TagCol { field: t.clone(), owner: k });
+                tags.push(TagCol {
+                    field: t.clone(),
+                    owner: k,
+                });
             }
         }
         let mut map = HashMap::new();
@@ -151,13 +174,20 @@ pub(crate) fn plan(
                 continue;
             }
             let source_name = source_info_column(p.name());
-            let source = s
-                .source_field_for(p.name())
-                .cloned()
-                .unwrap_or_else(|| Arc::new(ArrowField::new(&source_name, DataType::LargeUtf8, true)));
+            let source = s.source_field_for(p.name()).cloned().unwrap_or_else(|| {
+                Arc::new(ArrowField::new(&source_name, DataType::LargeUtf8, true))
+            });
             if collides {
-                out.packets.push(Arc::new(ArrowField::new(p.name(), list_of(p, false), false)));
-                out.source_info.push(Arc::new(ArrowField::new(&source_name, list_of(&source, true), false)));
+                out.packets.push(Arc::new(ArrowField::new(
+                    p.name(),
+                    list_of(p, false),
+                    false,
+                )));
+                out.source_info.push(Arc::new(ArrowField::new(
+                    &source_name,
+                    list_of(&source, true),
+                    false,
+                )));
             } else {
                 out.packets.push(p.clone());
                 out.source_info.push(source);
@@ -181,7 +211,14 @@ pub(crate) fn plan(
         renames.push(map);
     }
     out.tags = tags.iter().map(|t| t.field.clone()).collect();
-    Ok(JoinPlan { order, tags, step_keys, renames, colliding, schema: out })
+    Ok(JoinPlan {
+        order,
+        tags,
+        step_keys,
+        renames,
+        colliding,
+        schema: out,
+    })
 }
 
 /// Take `column` at `indices` (`None`: all rows, unchanged).
@@ -194,7 +231,10 @@ pub(crate) fn take(column: &ArrayRef, indices: Option<&UInt32Array>) -> Result<A
 
 /// Run the joins of the plan over the inputs in canonical order: the output row count and,
 /// per canonical input, the row indices that make up the output (`None`: identity).
-pub(crate) fn join_indices(plan: &JoinPlan, streams: &[&Stream]) -> Result<(usize, Vec<Option<UInt32Array>>)> {
+pub(crate) fn join_indices(
+    plan: &JoinPlan,
+    streams: &[&Stream],
+) -> Result<(usize, Vec<Option<UInt32Array>>)> {
     let mut idx: Vec<Option<Vec<u32>>> = vec![None; streams.len()];
     let mut len = streams[0].num_rows();
     for k in 1..streams.len() {
@@ -205,11 +245,19 @@ pub(crate) fn join_indices(plan: &JoinPlan, streams: &[&Stream]) -> Result<(usiz
             let mut left_cols = Vec::new();
             let mut right_cols = Vec::new();
             for key in &plan.step_keys[k] {
-                let owner = plan.tags.iter().find(|t| t.field.name() == key).map_or(0, |t| t.owner);
+                let owner = plan
+                    .tags
+                    .iter()
+                    .find(|t| t.field.name() == key)
+                    .map_or(0, |t| t.owner);
                 let col = column(streams[owner], key)?;
                 let l = match &idx[owner] {
                     None => col,
-                    Some(ix) => arrow_select::take::take(col.as_ref(), &UInt32Array::from(ix.clone()), None)?,
+                    Some(ix) => arrow_select::take::take(
+                        col.as_ref(),
+                        &UInt32Array::from(ix.clone()),
+                        None,
+                    )?,
                 };
                 let mut r = column(right, key)?;
                 if r.data_type() != l.data_type() {
@@ -233,7 +281,10 @@ pub(crate) fn join_indices(plan: &JoinPlan, streams: &[&Stream]) -> Result<(usiz
         len = ri.len();
         idx[k] = Some(ri);
     }
-    Ok((len, idx.into_iter().map(|v| v.map(UInt32Array::from)).collect()))
+    Ok((
+        len,
+        idx.into_iter().map(|v| v.map(UInt32Array::from)).collect(),
+    ))
 }
 
 fn column(stream: &Stream, name: &str) -> Result<ArrayRef> {

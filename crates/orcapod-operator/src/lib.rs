@@ -1,3 +1,64 @@
-//! Structural operators for orcapod streams: Join, MergeJoin, SemiJoin, Batch, column selection and mapping, Filter.
+//! Structural operators for orcapod streams.
 //!
-//! This crate is being built; see the open issues.
+//! Operators restructure [`Stream`](orcapod_datagram::Stream)s without creating new values and
+//! keep provenance exact: system tags (`_tag_source_id::…`, `_tag_record_id::…`) and source-info
+//! columns (`_source_<col>`) travel with every row.
+//!
+//! | operator | inputs | identity (orcapod-python 0.1.4) |
+//! |---|---|---|
+//! | [`Join`] | ≥ 1, commutative | `"Join"` |
+//! | [`MergeJoin`] | 2, commutative | `"MergeJoin"` |
+//! | [`SemiJoin`] | 2, ordered | `"SemiJoin"` |
+//! | [`Batch`] | 1 | `("Batch", size, drop_partial)` |
+//! | [`SelectTagColumns`] / [`DropTagColumns`] | 1 | `(name, [cols], strict)` |
+//! | [`SelectPacketColumns`] / [`DropPacketColumns`] | 1 | `("SelectDataColumns" / "DropDataColumns", [cols], strict)` |
+//! | [`MapTags`] / [`MapPackets`] | 1 | `("MapTags" / "MapData", {old: new}, drop_unmapped)` |
+//! | [`Filter`] | 1 | `("Filter", predicate)` |
+//!
+//! Every operator implements [`Operator`]: identity and hashes, arity and argument symmetry,
+//! schema prediction ([`Operator::output_schema`], exact for every column role) and computation
+//! ([`Operator::process`]). Output stream identities are computed like orcapod-python's
+//! `DynamicPodStream`, so hashes agree across languages.
+//!
+//! ```
+//! use orcapod_datagram::{rows, Source, SourceOptions};
+//! use orcapod_operator::{Batch, Filter, Join, MapPackets, Operator, Predicate};
+//!
+//! let a = Source::from_rows(rows![{"id" => 1, "x" => 10}, {"id" => 2, "x" => 20}],
+//!     SourceOptions::new(["id"]).source_id("A"))?;
+//! let b = Source::from_rows(rows![{"id" => 1, "y" => 100}, {"id" => 2, "y" => 300}],
+//!     SourceOptions::new(["id"]).source_id("B"))?;
+//! let joined = Join::new().process(&[a.stream().clone(), b.stream().clone()])?;
+//! let big = Filter::new(Predicate::gt("y", 200)).process(&[joined])?;
+//! let renamed = MapPackets::new([("y", "z")]).process(&[big])?;
+//! let batched = Batch::new(0, false).process(&[renamed])?;
+//! assert_eq!(batched.num_rows(), 1);
+//! assert_eq!(batched.packet_columns(), ["z", "x"]);
+//! # Ok::<(), orcapod_operator::OperatorError>(())
+//! ```
+
+mod batch;
+mod columns;
+mod error;
+mod filter;
+mod hash_join;
+mod join;
+mod join_plan;
+mod map;
+mod merge_join;
+mod operator;
+mod provenance;
+mod semi_join;
+mod util;
+pub mod workload;
+
+pub use batch::Batch;
+pub use columns::{DropPacketColumns, DropTagColumns, SelectPacketColumns, SelectTagColumns};
+pub use error::{ColumnKind, OperatorError, Result};
+pub use filter::{CompareOp, Filter, Predicate};
+pub use join::Join;
+pub use map::{MapPackets, MapTags};
+pub use merge_join::MergeJoin;
+pub use operator::{ArgumentSymmetry, Arity, Operator};
+pub use provenance::JoinOptions;
+pub use semi_join::SemiJoin;

@@ -112,19 +112,27 @@ pub trait Operator: Send + Sync + std::fmt::Debug {
     /// Semantic hash of [`identity`](Self::identity). Fails only for identities that cannot be
     /// hashed canonically (a NaN or infinite float literal in a filter).
     fn content_hash(&self) -> Result<ContentHash> {
-        Ok(DataContext::default_context().semantic_hasher().hash(&self.identity())?)
+        Ok(DataContext::default_context()
+            .semantic_hasher()
+            .hash(&self.identity())?)
     }
 
     /// The operator URI: `(identity_name, content hash hex)`, as orcapod-python's `uri`.
     fn uri(&self) -> Result<(String, String)> {
-        Ok((self.identity_name().to_string(), self.content_hash()?.to_hex()))
+        Ok((
+            self.identity_name().to_string(),
+            self.content_hash()?.to_hex(),
+        ))
     }
 
     /// Combine input hashes (content or pipeline) into the output stream's hash.
     fn output_hash(&self, input_hashes: &[&ContentHash]) -> Result<ContentHash> {
         let op = self.content_hash()?;
-        let structure = Identity::tuple([Identity::Hash(op), self.symmetry().combine(input_hashes)]);
-        Ok(DataContext::default_context().semantic_hasher().hash(&structure)?)
+        let structure =
+            Identity::tuple([Identity::Hash(op), self.symmetry().combine(input_hashes)]);
+        Ok(DataContext::default_context()
+            .semantic_hasher()
+            .hash(&structure)?)
     }
 
     /// The identities of the output stream for these inputs.

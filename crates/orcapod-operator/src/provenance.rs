@@ -34,7 +34,9 @@ pub struct JoinOptions {
 impl JoinOptions {
     /// The naming of the orcapod-python reference spec (12 hex characters).
     pub fn spec_v0() -> Self {
-        JoinOptions { system_tag_hash_chars: Some(12) }
+        JoinOptions {
+            system_tag_hash_chars: Some(12),
+        }
     }
 }
 
@@ -48,7 +50,12 @@ pub(crate) fn canonical_order(pipeline_hashes: &[&ContentHash]) -> Vec<usize> {
 
 /// The name a system-tag column of the input at canonical position `k` gets in a join output:
 /// `{name}::{pipeline hash hex[..chars]}:{k}`.
-pub(crate) fn extended_name(name: &str, pipeline_hash: &ContentHash, k: usize, opts: JoinOptions) -> String {
+pub(crate) fn extended_name(
+    name: &str,
+    pipeline_hash: &ContentHash,
+    k: usize,
+    opts: JoinOptions,
+) -> String {
     format!(
         "{name}{BLOCK_SEPARATOR}{}{FIELD_SEPARATOR}{k}",
         pipeline_hash.to_hex_prefix(opts.system_tag_hash_chars)
@@ -73,7 +80,11 @@ pub(crate) fn parse_system_tag(name: &str) -> Option<ParsedTag<'_>> {
     let position = position.parse().ok()?;
     let rest = base.strip_prefix(SYSTEM_TAG_PREFIX)?;
     let (field, path) = rest.split_once(BLOCK_SEPARATOR)?;
-    Some(ParsedTag { field, path, position })
+    Some(ParsedTag {
+        field,
+        path,
+        position,
+    })
 }
 
 /// Per-row commutativity sort of system-tag values.
@@ -88,7 +99,9 @@ pub(crate) fn sort_system_tag_values(fields: &[FieldRef], columns: &mut [ArrayRe
     // path -> position -> [source column index, record column index]
     let mut groups: BTreeMap<&str, BTreeMap<u64, [Option<usize>; 2]>> = BTreeMap::new();
     for (i, f) in fields.iter().enumerate() {
-        let Some(p) = parse_system_tag(f.name()) else { continue };
+        let Some(p) = parse_system_tag(f.name()) else {
+            continue;
+        };
         let slot = if p.field == source_field {
             0
         } else if p.field == record_field {
@@ -96,7 +109,11 @@ pub(crate) fn sort_system_tag_values(fields: &[FieldRef], columns: &mut [ArrayRe
         } else {
             continue;
         };
-        groups.entry(p.path).or_default().entry(p.position).or_default()[slot] = Some(i);
+        groups
+            .entry(p.path)
+            .or_default()
+            .entry(p.position)
+            .or_default()[slot] = Some(i);
     }
     let n = columns.first().map_or(0, |c| c.len());
     for positions in groups.values() {
@@ -127,11 +144,15 @@ pub(crate) fn sort_system_tag_values(fields: &[FieldRef], columns: &mut [ArrayRe
             }
         }
         let converter = RowConverter::new(
-            present.iter().map(|&f| SortField::new(types[f].clone().unwrap_or(DataType::Null))).collect(),
+            present
+                .iter()
+                .map(|&f| SortField::new(types[f].clone().unwrap_or(DataType::Null)))
+                .collect(),
         )?;
         let rows = (0..slots.len())
             .map(|p| {
-                let cols: Vec<ArrayRef> = present.iter().map(|&f| per_field[f][p].clone()).collect();
+                let cols: Vec<ArrayRef> =
+                    present.iter().map(|&f| per_field[f][p].clone()).collect();
                 converter.convert_columns(&cols)
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -176,13 +197,23 @@ mod tests {
     #[test]
     fn parses_extended_names() {
         let p = parse_system_tag("_tag_source_id::abc::def:12").unwrap();
-        assert_eq!(p, ParsedTag { field: "source_id", path: "abc::def", position: 12 });
+        assert_eq!(
+            p,
+            ParsedTag {
+                field: "source_id",
+                path: "abc::def",
+                position: 12
+            }
+        );
         assert!(parse_system_tag("_tag_source_id::abc").is_none());
         assert!(parse_system_tag("_tag_source_id::abc:x1").is_none());
         assert!(parse_system_tag("x_source_id::abc::d:1").is_none());
         // nested join: the path keeps the inner position
         let p = parse_system_tag("_tag_record_id::h1::h1:1::h2:0").unwrap();
-        assert_eq!((p.field, p.path, p.position), ("record_id", "h1::h1:1::h2", 0));
+        assert_eq!(
+            (p.field, p.path, p.position),
+            ("record_id", "h1::h1:1::h2", 0)
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ pub(crate) fn type_name(field: &ArrowField) -> String {
     match Field::from_arrow(field) {
         Ok(f) if f.nullable => format!("{} | None", f.dtype),
         Ok(f) => f.dtype.to_string(),
-        Err(_) => format!("{}{}", field.data_type(), if field.is_nullable() { " | None" } else { "" }),
+        Err(_) => format!(
+            "{}{}",
+            field.data_type(),
+            if field.is_nullable() { " | None" } else { "" }
+        ),
     }
 }
 

@@ -29,6 +29,9 @@ pub struct PyResult {
     /// Peak RSS of the child, MiB.
     #[serde(default)]
     pub peak_rss_mb: Option<f64>,
+    /// The result digest some workloads report (`hash_table`: `arrow_v0.1:<hex>`).
+    #[serde(default)]
+    pub hash: Option<String>,
 }
 
 /// A Rust row next to the matching Python row.
@@ -54,6 +57,8 @@ pub struct PyComparison {
     pub python_rss_mb: Option<f64>,
     /// Rust peak RSS, MiB.
     pub rust_rss_mb: Option<f64>,
+    /// Whether Python's result digest equals the Rust check value (when both exist).
+    pub same_result: Option<bool>,
 }
 
 /// What `--with-python` adds to the report.
@@ -67,10 +72,11 @@ pub struct PythonReport {
 
 /// The shared directory: `$ORCAPOD_SHARED_DIR`, else `<root>/../shared`.
 pub fn shared_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("ORCAPOD_SHARED_DIR") {
+    let dir = match std::env::var_os("ORCAPOD_SHARED_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => root.join("..").join("shared"),
-    }
+    };
+    std::fs::canonicalize(&dir).unwrap_or(dir)
 }
 
 /// Runs the harness for each scenario with a Python counterpart; `None` if it cannot run.
@@ -177,11 +183,22 @@ pub fn run(
                     .map(|(rs, py)| rs / py),
                 python_rss_mb: result.peak_rss_mb,
                 rust_rss_mb: rust.and_then(|row| row.peak_rss_mb),
+                same_result: same_result(
+                    result.hash.as_deref(),
+                    rust.and_then(|row| row.check.as_deref()),
+                ),
             });
         }
         report.outputs.push(out);
     }
     Ok(Some(report))
+}
+
+/// Compares a Python digest (`method:hex` or `hex`) with a Rust check value.
+fn same_result(python: Option<&str>, rust: Option<&str>) -> Option<bool> {
+    let python = python?;
+    let hex = python.rsplit_once(':').map_or(python, |(_, hex)| hex);
+    Some(hex.eq_ignore_ascii_case(rust?))
 }
 
 fn run_inherited(command: &mut Command) -> Result<()> {
@@ -206,7 +223,7 @@ fn run_inherited(command: &mut Command) -> Result<()> {
 /// The Rust/Python table.
 pub fn table(report: &PythonReport) -> String {
     let mut out = format!(
-        "{:<12} {:<9} {:<12} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+        "{:<12} {:<9} {:<12} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
         "scenario",
         "variant",
         "python",
@@ -216,14 +233,15 @@ pub fn table(report: &PythonReport) -> String {
         "rust",
         "rust/py",
         "py MB",
-        "rust MB"
+        "rust MB",
+        "same result"
     );
     let opt = |value: Option<f64>, render: &dyn Fn(f64) -> String| {
         value.map_or_else(|| "-".to_owned(), render)
     };
     for c in &report.comparisons {
         out.push_str(&format!(
-            "{:<12} {:<9} {:<12} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            "{:<12} {:<9} {:<12} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
             c.scenario,
             c.variant,
             c.workload,
@@ -234,8 +252,17 @@ pub fn table(report: &PythonReport) -> String {
             opt(c.ratio, &|r| format!("{r:.3}")),
             opt(c.python_rss_mb, &|m| format!("{m:.1}")),
             opt(c.rust_rss_mb, &|m| format!("{m:.1}")),
+            match c.same_result {
+                Some(true) => "yes",
+                Some(false) => "NO (digests differ)",
+                None => "-",
+            },
         ));
     }
-    out.push_str("rust/py < 1: Rust is faster. python = bench.py op_s (its own method, e.g. best of 3 for hash_table);\nrust = median wall of the measured operation.\n");
+    out.push_str(
+        "rust/py < 1: Rust is faster. python = bench.py op_s (its own method, e.g. best of 3 for \
+         hash_table);\nrust = median wall of the measured operation; same result = Python's digest \
+         equals the Rust check value.\n",
+    );
     out
 }

@@ -40,7 +40,7 @@ fn opt(value: Option<f64>, render: impl Fn(f64) -> String) -> String {
 /// Renders the summary table; with `comparisons`, appends baseline columns.
 pub fn summary_table(rows: &[SummaryRow], comparisons: Option<&[Comparison]>) -> String {
     let mut out = format!(
-        "{:<12} {:<9} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
+        "{:<12} {:<11} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
         "scenario",
         "variant",
         "size",
@@ -72,13 +72,16 @@ pub fn summary_table(rows: &[SummaryRow], comparisons: Option<&[Comparison]>) ->
             None => "-".to_owned(),
         };
         out.push_str(&format!(
-            "{:<12} {:<9} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
+            "{:<12} {:<11} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
             row.scenario,
             variant,
             size(row.size),
             row.status,
             opt(row.median_wall_s, duration),
-            opt(row.mad_rel, |m| format!("{:.1}%", m * 100.0)),
+            opt(row.mad_rel.filter(|_| row.n_ok > 1), |m| format!(
+                "{:.1}%",
+                m * 100.0
+            )),
             opt(row.median_cpu_s, |c| format!("{c:.2}s")),
             opt(row.peak_rss_mb, |r| format!("{r:.1}")),
             opt(row.rows_per_s, si),

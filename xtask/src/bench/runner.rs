@@ -185,7 +185,7 @@ pub fn run_one(
         Err(err) => record.message = Some(format!("waiting for the child failed: {err}")),
         Ok(None) => {
             record.status = "timeout".to_owned();
-            record.message = Some(format!("killed after {:.0} s", timeout.as_secs_f64()));
+            record.message = Some(format!("killed after {} s", timeout.as_secs_f64()));
         }
         Ok(Some(status)) if !status.success() => {
             record.message = Some(format!("exit {status}:{}", crate::tail(&stderr, 5)));

@@ -180,9 +180,14 @@ impl<'a, T> IntoIterator for &'a Receiver<T> {
 }
 
 /// Borrowing iterator over received items; see [`Receiver::iter`].
-#[derive(Debug)]
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
+}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("sync::Iter").field("rx", self.rx).finish()
+    }
 }
 
 impl<T> Iterator for Iter<'_, T> {

@@ -59,7 +59,8 @@ fn reader_leaving_frees_the_writer() {
                 }
             }),
             Task::new("a-leaves", async move {
-                got_a2.borrow_mut().push(a.recv().await.unwrap());
+                let first = a.recv().await.unwrap();
+                got_a2.borrow_mut().push(first);
             }),
             Task::new("b", reader(b, got_b.clone(), ends.clone())),
         ];

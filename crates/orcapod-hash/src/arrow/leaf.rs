@@ -189,8 +189,7 @@ fn bytes_leaf<O: OffsetSizeTrait>(
                 let Some(value) = data.get(a..b) else {
                     return Err(malformed(path, "offsets outside the value buffer"));
                 };
-                sink.write(&(value.len() as u64).to_le_bytes());
-                sink.write(value);
+                sink.write_prefixed(value);
             }
             Ok(())
         })?;

@@ -61,6 +61,22 @@ impl<'a> Sink<'a> {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Writes `u64le(value.len()) ‖ value`.
+    #[inline]
+    pub(super) fn write_prefixed(&mut self, value: &[u8]) {
+        let len = (value.len() as u64).to_le_bytes();
+        if self.buf.len() + 8 + value.len() > SINK_CAP {
+            self.flush();
+            if value.len() >= SINK_CAP / 2 {
+                self.hasher.update(len);
+                self.hasher.update(value);
+                return;
+            }
+        }
+        self.buf.extend_from_slice(&len);
+        self.buf.extend_from_slice(value);
+    }
+
     fn flush(&mut self) {
         if !self.buf.is_empty() {
             self.hasher.update(&self.buf[..]);

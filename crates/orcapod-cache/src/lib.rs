@@ -1,0 +1,1 @@
+//! Content-addressed result stores and caches for orcapod.

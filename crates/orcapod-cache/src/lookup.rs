@@ -1,0 +1,95 @@
+//! Equality lookups shared by the stores.
+
+use arrow_array::{RecordBatch, UInt32Array};
+use arrow_schema::Schema;
+use arrow_select::take::take_record_batch;
+use orcapod_datagram::Value;
+
+use crate::error::{Result, StoreError};
+use crate::value::{cell_encoder, check_lookup_type, encode_value};
+
+/// A resolved equality constraint.
+pub(crate) struct Constraint {
+    /// Column name.
+    pub(crate) column: String,
+    /// Column index in the *stored* batch (id column = 0).
+    pub(crate) stored_index: usize,
+    /// Encoded value.
+    pub(crate) key: Vec<u8>,
+}
+
+/// Resolves `constraints` against a table's data schema. `Ok(None)` when some value can
+/// never match (null, NaN).
+pub(crate) fn resolve(
+    path: &str,
+    schema: &Schema,
+    constraints: &[(&str, Value)],
+) -> Result<Option<Vec<Constraint>>> {
+    let mut out = Vec::with_capacity(constraints.len());
+    let mut never = false;
+    for (column, value) in constraints {
+        let index = schema.index_of(column).map_err(|_| StoreError::UnknownColumn {
+            path: path.to_string(),
+            column: column.to_string(),
+        })?;
+        let err = |reason: String| StoreError::Index {
+            path: path.to_string(),
+            column: column.to_string(),
+            reason,
+        };
+        check_lookup_type(schema.field(index).data_type()).map_err(err)?;
+        match encode_value(value).map_err(err)? {
+            Some(key) => out.push(Constraint {
+                column: column.to_string(),
+                stored_index: index + 1,
+                key,
+            }),
+            None => never = true,
+        }
+    }
+    Ok(if never { None } else { Some(out) })
+}
+
+/// Rows of a stored batch (`rows`, or all rows when `None`) satisfying every constraint.
+pub(crate) fn matching_rows(
+    batch: &RecordBatch,
+    constraints: &[Constraint],
+    rows: Option<&[u32]>,
+) -> Result<Vec<u32>> {
+    let encoders = constraints
+        .iter()
+        .map(|c| {
+            let enc = cell_encoder(batch.column(c.stored_index).as_ref()).map_err(|reason| {
+                StoreError::Index {
+                    path: String::new(),
+                    column: c.column.clone(),
+                    reason,
+                }
+            })?;
+            Ok((enc, c.key.as_slice()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut buf = Vec::new();
+    let mut test = |row: u32| {
+        encoders.iter().all(|(enc, key)| {
+            buf.clear();
+            enc(row as usize, &mut buf) && buf.as_slice() == *key
+        })
+    };
+    Ok(match rows {
+        Some(rows) => rows.iter().copied().filter(|r| test(*r)).collect(),
+        None => (0..batch.num_rows() as u32).filter(|r| test(*r)).collect(),
+    })
+}
+
+/// `batch` restricted to `rows` (no copy when all rows are kept).
+pub(crate) fn take_rows(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch> {
+    if rows.len() == batch.num_rows() && rows.iter().enumerate().all(|(i, r)| i as u32 == *r) {
+        return Ok(batch.clone());
+    }
+    if let [row] = rows {
+        return Ok(batch.slice(*row as usize, 1));
+    }
+    take_record_batch(batch, &UInt32Array::from(rows.to_vec()))
+        .map_err(StoreError::arrow("selecting matching rows"))
+}

@@ -1,0 +1,290 @@
+//! [`RocksStore`]: the embedded persistent store, one RocksDB database per directory.
+//!
+//! # On-disk layout (format version 1)
+//!
+//! One RocksDB database, default column family only. `<path>` is the table path's
+//! components joined by `/` (components never contain `/` or NUL, so `<path>\0` is
+//! prefix-free: no table's keys are a prefix range of another's). Integers are big-endian so
+//! keys sort numerically.
+//!
+//! | key | value |
+//! |---|---|
+//! | `m\0format_version` | ASCII decimal format version (`1`); written at creation |
+//! | `s\0<path>` | table schema: the schema message of an Arrow IPC stream (ids first: `__record_id: large_binary not null`, then the data columns) |
+//! | `c\0<path>\0<seq: u64>` | one chunk: the rest of an IPC stream (dictionary + record-batch messages + end marker) holding the rows of one write; `schema ++ chunk` is a standard IPC stream |
+//! | `r\0<path>\0<record id>` | locator of a record: chunk `seq` (u64) + `row` (u32), 12 bytes |
+//! | `i\0<path>\0<column>` | empty: a secondary index on `column` is declared |
+//! | `x\0<path>\0<len: u32><column><len: u32><encoded value><record id>` | locator (as above) of the record whose `column` encodes to that value ([encoding](crate#lookups-and-indexes)) |
+//!
+//! Each write (`add_records`, or a whole [`StoreTransaction`](crate::StoreTransaction))
+//! is **one** RocksDB `WriteBatch`: the chunk, its record keys, index entries and any schema
+//! change become visible and durable together, so an interrupted run never leaves half a
+//! commit. Writes are not buffered by the store: they go straight to RocksDB's write-ahead
+//! log and memtable and are immediately visible to reads; a completed write survives a
+//! process crash; [`flush`](crate::Store::flush) (or [`StoreOptions::sync_writes`]) makes it
+//! survive power loss too. Records are never rewritten, so chunk keys and locators are
+//! stable. A single record costs one chunk (an IPC message, a few hundred bytes of framing);
+//! batches amortise that.
+//!
+//! Whole-table reads stream the `c\0<path>\0` range chunk by chunk. Lookups by id read the
+//! record keys with one batched multi-get, then each needed chunk once (recently decoded
+//! chunks are cached in memory).
+//!
+//! Opening refuses (with a typed [`StoreError`]): a directory locked by another process or
+//! handle (`Locked`), a damaged database (`Corrupt`), a newer format
+//! (`UnsupportedFormatVersion`), and a non-empty directory that is not an orcapod store
+//! (`NotAStore`).
+
+mod cache;
+mod codec;
+mod errors;
+mod keys;
+mod read;
+mod write;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use arrow_schema::SchemaRef;
+use rocksdb::{BlockBasedOptions, Cache, DB, IteratorMode, Options};
+
+use crate::error::{Result, StoreError};
+use crate::path::TablePath;
+use crate::store::StoreOptions;
+use cache::ChunkCache;
+use errors::{classify, corrupt, from_io};
+use keys::{FORMAT_VERSION, FORMAT_VERSION_KEY};
+
+/// A persistent store in a directory (RocksDB).
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{Int64Array, RecordBatch};
+/// use orcapod_cache::{OnDuplicate, RecordSet, RocksStore, Store, TablePath};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = TablePath::new(["results", "add"])?;
+/// {
+///     let store = RocksStore::open(dir.path())?;
+///     let data = RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![1, 2])) as _)])?;
+///     store.add_records(&path, RecordSet::new(["a", "b"], data)?, OnDuplicate::Error)?;
+///     store.flush()?;
+/// }
+/// let store = RocksStore::open(dir.path())?;
+/// assert_eq!(store.get_all(&path)?.unwrap().len(), 2);
+/// assert_eq!(store.list_paths()?, vec![path]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RocksStore {
+    db: DB,
+    dir: PathBuf,
+    options: StoreOptions,
+    /// Serialises writers (duplicate checks and sequence allocation happen under it).
+    writer: Mutex<()>,
+    /// Cached table metadata (only this handle can write the directory: RocksDB's LOCK).
+    meta: Mutex<HashMap<TablePath, Arc<TableMeta>>>,
+    /// Next chunk sequence number per table; only ever advances, even on failed writes.
+    seqs: Mutex<HashMap<TablePath, u64>>,
+    chunks: Mutex<ChunkCache>,
+}
+
+/// Schema and indexes of one table.
+#[derive(Debug, Default)]
+pub(super) struct TableMeta {
+    /// `None` while the table does not exist (it may still have declared indexes).
+    pub(super) table: Option<TableSchema>,
+    /// Declared index columns, sorted.
+    pub(super) indexes: Vec<String>,
+}
+
+/// A table's schema in its three forms.
+#[derive(Debug, Clone)]
+pub(super) struct TableSchema {
+    pub(super) data: SchemaRef,
+    pub(super) stored: SchemaRef,
+    pub(super) bytes: Arc<[u8]>,
+}
+
+impl fmt::Debug for RocksStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RocksStore")
+            .field("dir", &self.dir)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Refuses directories that are neither empty nor a RocksDB database.
+fn check_directory(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(StoreError::NotAStore {
+            path: dir.to_path_buf(),
+            detail: "not a directory".to_string(),
+        });
+    }
+    if !dir.exists() {
+        return std::fs::create_dir_all(dir).map_err(|e| from_io(dir, &e));
+    }
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| from_io(dir, &e))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    if names.is_empty() || names.iter().any(|n| n == "CURRENT") {
+        return Ok(());
+    }
+    let rocks_like = names.iter().any(|n| {
+        n.starts_with("MANIFEST-") || n.ends_with(".sst") || n.ends_with(".log") || n == "IDENTITY"
+    });
+    Err(match rocks_like {
+        true => corrupt(dir, "the CURRENT file is missing"),
+        false => StoreError::NotAStore {
+            path: dir.to_path_buf(),
+            detail: "the directory is not empty and holds no database".to_string(),
+        },
+    })
+}
+
+impl RocksStore {
+    /// Opens (creating if needed) the store in `dir` with default options.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with_options(dir, StoreOptions::default())
+    }
+
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open_with_options(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        check_directory(&dir)?;
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.set_paranoid_checks(true);
+        opts.set_write_buffer_size(options.write_buffer_bytes.max(64 << 10));
+        let mut table = BlockBasedOptions::default();
+        table.set_bloom_filter(10.0, false);
+        table.set_block_cache(&Cache::new_lru_cache(options.block_cache_bytes));
+        opts.set_block_based_table_factory(&table);
+        let db = DB::open(&opts, &dir).map_err(|e| classify(&dir, &e, true))?;
+        let store = RocksStore {
+            db,
+            dir,
+            options,
+            writer: Mutex::new(()),
+            meta: Mutex::new(HashMap::new()),
+            seqs: Mutex::new(HashMap::new()),
+            chunks: Mutex::new(ChunkCache::new(32 << 20)),
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn check_format(&self) -> Result<()> {
+        let found = self
+            .db
+            .get(FORMAT_VERSION_KEY)
+            .map_err(|e| self.err(&e))?;
+        let Some(raw) = found else {
+            let empty = self.db.iterator(IteratorMode::Start).next().is_none();
+            if !empty {
+                return Err(StoreError::NotAStore {
+                    path: self.dir.clone(),
+                    detail: "a RocksDB database without the orcapod format marker".to_string(),
+                });
+            }
+            let mut wo = rocksdb::WriteOptions::default();
+            wo.set_sync(true);
+            let version = FORMAT_VERSION.to_string();
+            return self
+                .db
+                .put_opt(FORMAT_VERSION_KEY, version.as_bytes(), &wo)
+                .map_err(|e| self.err(&e));
+        };
+        let version = std::str::from_utf8(&raw)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|v| *v > 0)
+            .ok_or_else(|| corrupt(&self.dir, format!("invalid format marker {raw:?}")))?;
+        if version > FORMAT_VERSION {
+            return Err(StoreError::UnsupportedFormatVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+                path: self.dir.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn err(&self, e: &rocksdb::Error) -> StoreError {
+        classify(&self.dir, e, false)
+    }
+
+    /// Metadata of `path` (cached).
+    pub(super) fn meta(&self, path: &TablePath) -> Result<Arc<TableMeta>> {
+        if let Some(m) = lock(&self.meta).get(path) {
+            return Ok(Arc::clone(m));
+        }
+        let table = match self.db.get_pinned(keys::schema_key(path)).map_err(|e| self.err(&e))? {
+            None => None,
+            Some(bytes) => {
+                let stored = codec::decode_schema(&bytes).map_err(|e| {
+                    corrupt(&self.dir, format!("schema of table '{path}': {e}"))
+                })?;
+                let data = data_schema(&stored)
+                    .ok_or_else(|| corrupt(&self.dir, format!("schema of table '{path}' lacks ids")))?;
+                Some(TableSchema {
+                    data,
+                    stored,
+                    bytes: Arc::from(&bytes[..]),
+                })
+            }
+        };
+        let prefix = keys::index_decl_prefix(path);
+        let mut indexes = Vec::new();
+        for (key, _) in self.iter_prefix(&prefix)? {
+            let column = std::str::from_utf8(&key[prefix.len()..])
+                .map_err(|_| corrupt(&self.dir, format!("index key of '{path}' not UTF-8")))?;
+            indexes.push(column.to_string());
+        }
+        indexes.sort();
+        let meta = Arc::new(TableMeta { table, indexes });
+        lock(&self.meta).insert(path.clone(), Arc::clone(&meta));
+        Ok(meta)
+    }
+
+    /// All `(key, value)` pairs under `prefix`, collected.
+    fn iter_prefix(&self, prefix: &[u8]) -> Result<Vec<(Box<[u8]>, Box<[u8]>)>> {
+        self.prefix_iter(prefix)
+            .map(|r| r.map_err(|e| self.err(&e)))
+            .collect()
+    }
+
+    /// A RocksDB iterator over the keys starting with `prefix`.
+    pub(super) fn prefix_iter(&self, prefix: &[u8]) -> rocksdb::DBIterator<'_> {
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_lower_bound(prefix.to_vec());
+        ro.set_iterate_upper_bound(keys::upper_bound(prefix));
+        self.db.iterator_opt(IteratorMode::Start, ro)
+    }
+}
+
+/// The data schema (id column removed) of a stored schema.
+fn data_schema(stored: &SchemaRef) -> Option<SchemaRef> {
+    let first = stored.fields().first()?;
+    if first.name() != crate::records::RECORD_ID_COLUMN {
+        return None;
+    }
+    let fields: Vec<_> = stored.fields().iter().skip(1).cloned().collect();
+    Some(Arc::new(arrow_schema::Schema::new_with_metadata(
+        fields,
+        stored.metadata().clone(),
+    )))
+}

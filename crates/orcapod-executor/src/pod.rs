@@ -1,0 +1,180 @@
+//! Function pods: a packet function plus an executor, applied to streams.
+
+use std::sync::Arc;
+
+use orcapod_datagram::{ColumnConfig, Schema, Stream, StreamIdentity};
+use orcapod_hash::semantic::Identity;
+use orcapod_hash::{ContentHash, DataContext};
+
+use crate::batch::InputBatch;
+use crate::error::{ExecutorError, Result};
+use crate::executor::{DynExecutor, Executor, LocalExecutor};
+use crate::function::{KindedFunction, PacketFunction};
+use crate::info::FunctionUri;
+use crate::pod_stream::{FunctionPodStream, PodStreamConfig};
+
+/// Default upper bound on the rows computed per memoised chunk of a [`FunctionPodStream`].
+pub const DEFAULT_MAX_CHUNK_ROWS: usize = 16_384;
+
+/// A packet function bound to an executor: applies the function to every packet of a stream.
+///
+/// Identity is the packet function's (content hash = pipeline hash = hash of the uri); the
+/// executor and label are never part of it. `E: Executor<F::Kind>` is checked at compile time
+/// by [`with_executor`](Self::with_executor):
+///
+/// ```compile_fail
+/// use orcapod_executor::{AsyncExecutor, FunctionBuilder, FunctionPod};
+/// let scale = FunctionBuilder::new("scale").input::<f64>("x").output::<f64>("y").build(|x: f64| 2.0 * x);
+/// // A blocking function cannot be given to the async executor: this does not compile.
+/// let pod = FunctionPod::new(scale).with_executor(AsyncExecutor::new(4));
+/// ```
+///
+/// ```
+/// use orcapod_datagram::{rows, ColumnConfig, Source, SourceOptions};
+/// use orcapod_executor::{FunctionBuilder, FunctionPod, ThreadPoolExecutor};
+/// let scale = FunctionBuilder::new("scale").input::<i64>("x").output::<i64>("y").build(|x: i64| 2 * x + 1);
+/// let pod = FunctionPod::new(scale).with_executor(ThreadPoolExecutor::new(2)?);
+/// let src = Source::from_rows(rows![{"id" => 1, "x" => 10}, {"id" => 2, "x" => 20}], SourceOptions::new(["id"]))?;
+/// let out = pod.process(&[src.stream().clone()])?.materialize()?;
+/// assert_eq!(out.keys(&ColumnConfig::default()), (vec!["id".to_string()], vec!["y".to_string()]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct FunctionPod<F, E = LocalExecutor> {
+    function: Arc<F>,
+    executor: E,
+    label: Option<String>,
+    max_chunk_rows: usize,
+}
+
+impl<F: KindedFunction + 'static> FunctionPod<F, LocalExecutor> {
+    /// A pod running `function` on the [`LocalExecutor`].
+    pub fn new(function: F) -> Self {
+        FunctionPod { function: Arc::new(function), executor: LocalExecutor, label: None, max_chunk_rows: DEFAULT_MAX_CHUNK_ROWS }
+    }
+}
+
+impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<F, E> {
+    /// The same pod on another executor, checked at compile time.
+    pub fn with_executor<E2: Executor<F::Kind>>(self, executor: E2) -> FunctionPod<F, E2> {
+        FunctionPod { function: self.function, executor, label: self.label, max_chunk_rows: self.max_chunk_rows }
+    }
+
+    /// The same pod on a type-erased executor, checked once here: the executor must
+    /// [`support`](DynExecutor::supports) the function's type id.
+    pub fn with_dyn_executor(self, executor: Arc<dyn DynExecutor>) -> Result<FunctionPod<F, Arc<dyn DynExecutor>>> {
+        check_executor(self.function.as_ref(), executor.as_ref())?;
+        Ok(FunctionPod { function: self.function, executor, label: self.label, max_chunk_rows: self.max_chunk_rows })
+    }
+
+    /// Set a label (default: the function's canonical name). Not part of identity.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Bound the rows per memoised chunk (at least 1). Chunks grow 1, 2, 4, … up to this
+    /// bound, so the first packets come back quickly and bulk work amortises per-call costs.
+    pub fn with_max_chunk_rows(mut self, rows: usize) -> Self {
+        self.max_chunk_rows = rows.max(1);
+        self
+    }
+
+    /// The packet function.
+    pub fn function(&self) -> &F {
+        &self.function
+    }
+
+    /// The executor.
+    pub fn executor(&self) -> &E {
+        &self.executor
+    }
+
+    /// The label.
+    pub fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or_else(|| self.function.canonical_name())
+    }
+
+    /// The packet function's uri.
+    pub fn uri(&self) -> &FunctionUri {
+        self.function.uri()
+    }
+
+    /// Content hash (= the packet function's).
+    pub fn content_hash(&self) -> &ContentHash {
+        self.function.content_hash()
+    }
+
+    /// Pipeline hash (= the packet function's, = the content hash).
+    pub fn pipeline_hash(&self) -> &ContentHash {
+        self.function.pipeline_hash()
+    }
+
+    /// Predicted (tag schema, packet schema) of the output, validating the inputs.
+    pub fn output_schema(&self, streams: &[Stream], cfg: &ColumnConfig) -> Result<(Schema, Schema)> {
+        let input = combine_inputs(streams)?;
+        bind(self.function.as_ref(), &input)?;
+        Ok((input.output_schema(cfg)?.0, self.function.output_schema().clone()))
+    }
+
+    /// Apply the pod: validate the input packet schema against the function's input schema
+    /// and return a lazy [`FunctionPodStream`]. Several streams are joined first.
+    pub fn process(&self, streams: &[Stream]) -> Result<FunctionPodStream> {
+        let input = combine_inputs(streams)?;
+        let inputs = bind(self.function.as_ref(), &input)?;
+        let identity = pod_stream_identity(self.content_hash(), self.pipeline_hash(), &input)?;
+        Ok(FunctionPodStream::new(self.stream_config(input, inputs, identity, false)))
+    }
+
+    pub(crate) fn stream_config(&self, input: Stream, inputs: InputBatch, identity: StreamIdentity, append: bool) -> PodStreamConfig {
+        PodStreamConfig {
+            function: self.function.clone() as Arc<dyn PacketFunction>,
+            executor: Arc::new(self.executor.clone()),
+            input,
+            inputs,
+            identity,
+            label: self.label().to_string(),
+            max_chunk_rows: self.max_chunk_rows,
+            append_inputs: append,
+        }
+    }
+}
+
+/// Check that `executor` supports `function`'s type id.
+pub fn check_executor(function: &dyn PacketFunction, executor: &dyn DynExecutor) -> Result<()> {
+    if executor.supports(function.type_id()) {
+        Ok(())
+    } else {
+        Err(ExecutorError::UnsupportedExecutor {
+            executor: executor.executor_type_id().to_string(),
+            function_type: function.type_id().to_string(),
+            supported: executor.supported_function_type_ids().join(", "),
+        })
+    }
+}
+
+/// One input stream, or the join of several.
+pub(crate) fn combine_inputs(streams: &[Stream]) -> Result<Stream> {
+    match streams {
+        [] => Err(ExecutorError::NoInputStreams),
+        [one] => Ok(one.clone()),
+        many => crate::join::join_streams(many),
+    }
+}
+
+/// Validate a stream's packet columns against the function and bind them.
+pub(crate) fn bind(function: &dyn PacketFunction, input: &Stream) -> Result<InputBatch> {
+    InputBatch::bind(function.info(), &input.packet_batch()?)
+}
+
+/// `(pod, frozenset([input]))` for content and pipeline hashes (orcapod-python §4.5).
+pub(crate) fn pod_stream_identity(content: &ContentHash, pipeline: &ContentHash, input: &Stream) -> Result<StreamIdentity> {
+    let hasher = DataContext::default_context().semantic_hasher();
+    let structure = |pod: &ContentHash, upstream: &ContentHash| {
+        Identity::tuple([Identity::Hash(pod.clone()), Identity::set([Identity::Hash(upstream.clone())])])
+    };
+    Ok(StreamIdentity {
+        content_hash: hasher.hash(&structure(content, input.content_hash()))?,
+        pipeline_hash: hasher.hash(&structure(pipeline, input.pipeline_hash()))?,
+    })
+}
