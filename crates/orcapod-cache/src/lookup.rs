@@ -28,10 +28,12 @@ pub(crate) fn resolve(
     let mut out = Vec::with_capacity(constraints.len());
     let mut never = false;
     for (column, value) in constraints {
-        let index = schema.index_of(column).map_err(|_| StoreError::UnknownColumn {
-            path: path.to_string(),
-            column: column.to_string(),
-        })?;
+        let index = schema
+            .index_of(column)
+            .map_err(|_| StoreError::UnknownColumn {
+                path: path.to_string(),
+                column: column.to_string(),
+            })?;
         let err = |reason: String| StoreError::Index {
             path: path.to_string(),
             column: column.to_string(),

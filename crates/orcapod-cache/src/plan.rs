@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use arrow_array::{LargeBinaryArray, UInt32Array};
+use arrow_array::{Array, LargeBinaryArray, UInt32Array};
 use arrow_schema::SchemaRef;
 use arrow_select::take::take_record_batch;
 
@@ -152,7 +152,9 @@ pub(crate) fn plan(txn: &StoreTransaction, catalog: &dyn Catalog) -> Result<Vec<
             }
         }
         if track_pending {
-            state.pending.extend(records.ids().iter().flatten().map(<[u8]>::to_vec));
+            state
+                .pending
+                .extend(records.ids().iter().flatten().map(<[u8]>::to_vec));
         }
         state.schema = Some(Arc::clone(&conformed.schema));
         planned.push(PlannedWrite {

@@ -205,9 +205,21 @@ fn to_large_binary(array: &dyn Array, name: &str) -> Result<LargeBinaryArray> {
         DataType::Binary => array.as_binary::<i32>().iter().collect(),
         DataType::BinaryView => array.as_binary_view().iter().collect(),
         DataType::FixedSizeBinary(_) => array.as_fixed_size_binary().iter().collect(),
-        DataType::Utf8 => array.as_string::<i32>().iter().map(|s| s.map(str::as_bytes)).collect(),
-        DataType::LargeUtf8 => array.as_string::<i64>().iter().map(|s| s.map(str::as_bytes)).collect(),
-        DataType::Utf8View => array.as_string_view().iter().map(|s| s.map(str::as_bytes)).collect(),
+        DataType::Utf8 => array
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::as_bytes))
+            .collect(),
+        DataType::LargeUtf8 => array
+            .as_string::<i64>()
+            .iter()
+            .map(|s| s.map(str::as_bytes))
+            .collect(),
+        DataType::Utf8View => array
+            .as_string_view()
+            .iter()
+            .map(|s| s.map(str::as_bytes))
+            .collect(),
         other => {
             return Err(StoreError::invalid(format!(
                 "record id column '{name}' has type {other}; expected a binary or string type"

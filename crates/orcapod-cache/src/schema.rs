@@ -57,7 +57,11 @@ fn describe(field: Option<&Field>) -> String {
 
 /// Checks `records` against the table schema `table` (`None` for a new table) and
 /// conforms them.
-pub(crate) fn conform(path: &str, table: Option<&SchemaRef>, records: &RecordSet) -> Result<Conformed> {
+pub(crate) fn conform(
+    path: &str,
+    table: Option<&SchemaRef>,
+    records: &RecordSet,
+) -> Result<Conformed> {
     let data = records.data();
     let incoming = data.schema();
     let mut seen = HashMap::new();
@@ -119,14 +123,18 @@ pub(crate) fn conform(path: &str, table: Option<&SchemaRef>, records: &RecordSet
         });
     }
     let schema = if widened {
-        Arc::new(Schema::new_with_metadata(new_fields, table.metadata().clone()))
+        Arc::new(Schema::new_with_metadata(
+            new_fields,
+            table.metadata().clone(),
+        ))
     } else {
         table.clone()
     };
     let cols = order.iter().map(|&i| data.column(i).clone()).collect();
     let options = RecordBatchOptions::new().with_row_count(Some(data.num_rows()));
-    let conformed = RecordBatch::try_new_with_options(schema.clone(), cols, &options)
-        .map_err(StoreError::arrow(format!("conforming a batch to table '{path}'")))?;
+    let conformed = RecordBatch::try_new_with_options(schema.clone(), cols, &options).map_err(
+        StoreError::arrow(format!("conforming a batch to table '{path}'")),
+    )?;
     let records = RecordSet::from_ids_array(records.ids().clone(), conformed)?;
     Ok(Conformed {
         schema,

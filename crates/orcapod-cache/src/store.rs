@@ -196,6 +196,10 @@ pub struct StoreOptions {
     pub block_cache_bytes: usize,
     /// Size of a memtable before it is written to an SST file.
     pub write_buffer_bytes: usize,
+    /// Write RocksDB's informational `LOG` file (for diagnosis). Off by default: with
+    /// Debian's assertion-enabled librocksdb 7.8, logging after a write failed on a full
+    /// device aborts the process instead of returning an error.
+    pub verbose_log: bool,
 }
 
 impl Default for StoreOptions {
@@ -204,6 +208,7 @@ impl Default for StoreOptions {
             sync_writes: false,
             block_cache_bytes: 64 << 20,
             write_buffer_bytes: 64 << 20,
+            verbose_log: false,
         }
     }
 }

@@ -51,7 +51,9 @@ pub(crate) fn check_lookup_type(dt: &DataType) -> Result<(), String> {
         | DataType::FixedSizeBinary(_)
         | DataType::Date32
         | DataType::Timestamp(TimeUnit::Microsecond, _) => Ok(()),
-        other => Err(format!("columns of type {other} cannot be looked up or indexed")),
+        other => Err(format!(
+            "columns of type {other} cannot be looked up or indexed"
+        )),
     }
 }
 
@@ -123,26 +125,38 @@ where
     })
 }
 
+fn enc<'a, A, T>(
+    a: &'a A,
+    get: impl Fn(&'a A, usize) -> T + 'a,
+    put: impl Fn(T, &mut Vec<u8>) -> bool + 'a,
+) -> CellEncoder<'a>
+where
+    A: Array,
+{
+    Box::new(move |i, out| !a.is_null(i) && put(get(a, i), out))
+}
+
+fn put_str(v: &str, out: &mut Vec<u8>) -> bool {
+    bytes(b'S', v.as_bytes(), out);
+    true
+}
+
+fn put_bytes(v: &[u8], out: &mut Vec<u8>) -> bool {
+    bytes(b'Y', v, out);
+    true
+}
+
 /// A per-row encoder for `array`; errors for unsupported column types.
 pub(crate) fn cell_encoder(array: &dyn Array) -> Result<CellEncoder<'_>, String> {
-    check_lookup_type(array.data_type())?;
-    macro_rules! with_nulls {
-        ($a:expr, |$i:ident, $out:ident| $body:expr) => {{
-            let a = $a;
-            Box::new(move |$i: usize, $out: &mut Vec<u8>| {
-                if a.is_null($i) {
-                    return false;
-                }
-                let v = a.value($i);
-                $body(v)
-            })
-        }};
-    }
     Ok(match array.data_type() {
-        DataType::Boolean => with_nulls!(array.as_boolean(), |i, out| |v: bool| {
-            out.extend([b'B', u8::from(v)]);
-            true
-        }),
+        DataType::Boolean => enc(
+            array.as_boolean(),
+            |a, i| a.value(i),
+            |v, out| {
+                out.extend([b'B', u8::from(v)]);
+                true
+            },
+        ),
         DataType::Int8 => ints::<Int8Type>(array),
         DataType::Int16 => ints::<Int16Type>(array),
         DataType::Int32 => ints::<Int32Type>(array),
@@ -151,59 +165,48 @@ pub(crate) fn cell_encoder(array: &dyn Array) -> Result<CellEncoder<'_>, String>
         DataType::UInt16 => ints::<UInt16Type>(array),
         DataType::UInt32 => ints::<UInt32Type>(array),
         DataType::UInt64 => ints::<UInt64Type>(array),
-        DataType::Float32 => with_nulls!(array.as_primitive::<Float32Type>(), |i, out| {
-            |v: f32| float(f64::from(v), out)
-        }),
-        DataType::Float64 => {
-            with_nulls!(array.as_primitive::<Float64Type>(), |i, out| |v: f64| float(v, out))
-        }
-        DataType::Utf8 => with_nulls!(array.as_string::<i32>(), |i, out| |v: &str| {
-            bytes(b'S', v.as_bytes(), out);
-            true
-        }),
-        DataType::LargeUtf8 => with_nulls!(array.as_string::<i64>(), |i, out| |v: &str| {
-            bytes(b'S', v.as_bytes(), out);
-            true
-        }),
-        DataType::Utf8View => with_nulls!(array.as_string_view(), |i, out| |v: &str| {
-            bytes(b'S', v.as_bytes(), out);
-            true
-        }),
-        DataType::Binary => with_nulls!(array.as_binary::<i32>(), |i, out| |v: &[u8]| {
-            bytes(b'Y', v, out);
-            true
-        }),
-        DataType::LargeBinary => with_nulls!(array.as_binary::<i64>(), |i, out| |v: &[u8]| {
-            bytes(b'Y', v, out);
-            true
-        }),
-        DataType::BinaryView => with_nulls!(array.as_binary_view(), |i, out| |v: &[u8]| {
-            bytes(b'Y', v, out);
-            true
-        }),
+        DataType::Float32 => enc(
+            array.as_primitive::<Float32Type>(),
+            |a, i| a.value(i),
+            |v, out| float(f64::from(v), out),
+        ),
+        DataType::Float64 => enc(
+            array.as_primitive::<Float64Type>(),
+            |a, i| a.value(i),
+            float,
+        ),
+        DataType::Utf8 => enc(array.as_string::<i32>(), |a, i| a.value(i), put_str),
+        DataType::LargeUtf8 => enc(array.as_string::<i64>(), |a, i| a.value(i), put_str),
+        DataType::Utf8View => enc(array.as_string_view(), |a, i| a.value(i), put_str),
+        DataType::Binary => enc(array.as_binary::<i32>(), |a, i| a.value(i), put_bytes),
+        DataType::LargeBinary => enc(array.as_binary::<i64>(), |a, i| a.value(i), put_bytes),
+        DataType::BinaryView => enc(array.as_binary_view(), |a, i| a.value(i), put_bytes),
         DataType::FixedSizeBinary(_) => {
-            with_nulls!(array.as_fixed_size_binary(), |i, out| |v: &[u8]| {
-                bytes(b'Y', v, out);
-                true
-            })
+            enc(array.as_fixed_size_binary(), |a, i| a.value(i), put_bytes)
         }
-        DataType::Date32 => with_nulls!(array.as_primitive::<Date32Type>(), |i, out| {
-            |v: i32| {
+        DataType::Date32 => enc(
+            array.as_primitive::<Date32Type>(),
+            |a, i| a.value(i),
+            |v, out| {
                 out.push(b'D');
                 out.extend(v.to_be_bytes());
                 true
-            }
-        }),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            with_nulls!(array.as_primitive::<TimestampMicrosecondType>(), |i, out| {
-                |v: i64| {
-                    out.push(b'T');
-                    out.extend(v.to_be_bytes());
-                    true
-                }
-            })
+            },
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => enc(
+            array.as_primitive::<TimestampMicrosecondType>(),
+            |a, i| a.value(i),
+            |v, out| {
+                out.push(b'T');
+                out.extend(v.to_be_bytes());
+                true
+            },
+        ),
+        other => {
+            return Err(format!(
+                "columns of type {other} cannot be looked up or indexed"
+            ));
         }
-        other => return Err(format!("columns of type {other} cannot be looked up")),
     })
 }
 

@@ -100,7 +100,11 @@ impl FunctionPodStream {
         let outputs = cfg.function.output_schema().fields();
         for (i, field) in outputs.iter().enumerate() {
             let parts: Vec<&dyn Array> = chunks.iter().map(|c| c.output.columns()[i].as_ref()).collect();
-            let all = if parts.len() == 1 { chunks[0].output.columns()[i].clone() } else { arrow_select::concat::concat(&parts)? };
+            let all = match parts.len() {
+                0 => arrow_array::new_empty_array(&field.dtype.to_arrow()),
+                1 => chunks[0].output.columns()[i].clone(),
+                _ => arrow_select::concat::concat(&parts)?,
+            };
             fields.push(field.to_arrow());
             columns.push(keep(&all)?);
         }

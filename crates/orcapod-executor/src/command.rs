@@ -20,40 +20,49 @@ enum Part {
     Field(usize),
 }
 
-/// A command-line template: literal text with `{column}` placeholders (`{{`/`}}` escape braces).
+/// A command-line template: literal text with `{column}` placeholders.
+///
+/// Only `{identifier}` is a placeholder (and the identifier must be an input column); any
+/// other brace is literal, so JSON (`{"y": {x}}`) and shell expansions (`${HOME}`) need no
+/// escaping. `{{` writes a literal `{` (to keep a `{name}` literal, write `{{name}`).
 #[derive(Clone, Debug, PartialEq)]
 struct Template(Vec<Part>);
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 impl Template {
     fn parse(text: &str, inputs: &Schema) -> std::result::Result<Template, String> {
         let mut parts = Vec::new();
         let mut lit = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    lit.push('{');
-                }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    lit.push('}');
-                }
-                '{' => {
-                    let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                    let i = inputs
-                        .fields()
-                        .iter()
-                        .position(|f| f.name == name)
-                        .ok_or_else(|| format!("template '{text}' names '{{{name}}}', which is not an input column"))?;
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(&mut lit)));
-                    }
-                    parts.push(Part::Field(i));
-                }
-                '}' => return Err(format!("template '{text}' has an unmatched '}}' (write '}}}}')")),
-                c => lit.push(c),
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if let Some(after) = rest.strip_prefix("{{") {
+                lit.push('{');
+                rest = after;
+                continue;
             }
+            if c == '{' && !lit.ends_with('$') {
+                if let Some(end) = rest.find('}') {
+                    let name = &rest[1..end];
+                    if is_identifier(name) {
+                        let i = inputs.fields().iter().position(|f| f.name == name).ok_or_else(|| {
+                            format!("template '{text}' names '{{{name}}}', which is not an input column")
+                        })?;
+                        if !lit.is_empty() {
+                            parts.push(Part::Lit(std::mem::take(&mut lit)));
+                        }
+                        parts.push(Part::Field(i));
+                        rest = &rest[end + 1..];
+                        continue;
+                    }
+                }
+            }
+            lit.push(c);
+            rest = &rest[c.len_utf8()..];
         }
         if !lit.is_empty() {
             parts.push(Part::Lit(lit));
@@ -89,7 +98,9 @@ fn render_value(v: &Value) -> String {
 /// # Protocol
 ///
 /// * **Arguments**: the program gets the argument templates with `{column}` replaced by the
-///   packet's value (see the builder). Arguments are passed directly, without a shell; with
+///   packet's value. Only `{identifier}` is a placeholder (it must name an input column);
+///   other braces are literal, so JSON and `${VAR}` need no escaping; `{{` writes a literal
+///   `{`. Arguments are passed directly, without a shell; with
 ///   `sh -c`, pass values as positional parameters (`["-c", "echo $1", "sh", "{x}"]`) rather
 ///   than splicing them into the script.
 /// * **Environment**: [`OUTPUT_DIR_ENV`] (`ORCAPOD_OUTPUT_DIR`) names a fresh directory for
@@ -113,7 +124,7 @@ fn render_value(v: &Value) -> String {
 /// use orcapod_datagram::DataType;
 /// use orcapod_executor::{CommandPacketFunction, PacketFunction};
 /// let f = CommandPacketFunction::builder("double", "sh")
-///     .args(["-c", "echo \"{\\\"y\\\": $(($1 * 2))}\"", "sh", "{x}"])
+///     .args(["-c", r#"echo "{\"y\": $(($1 * 2))}""#, "sh", "{x}"])
 ///     .input("x", DataType::Int)
 ///     .output("y", DataType::Int)
 ///     .build()

@@ -157,6 +157,11 @@ pub trait DynExecutor: Send + Sync + fmt::Debug {
 /// `E: Executor<F::Kind>`, so pairing, say, a blocking function with the
 /// [`AsyncExecutor`](crate::AsyncExecutor) does not compile. Implement `Executor<AnyKind>`
 /// only if the executor supports every function type id.
+#[diagnostic::on_unimplemented(
+    message = "executor `{Self}` cannot run packet functions of kind `{K}`",
+    label = "this executor does not implement `Executor<{K}>`",
+    note = "pick an executor that implements `Executor<{K}>`, or assign a type-erased executor with `with_dyn_executor` (checked at run time)"
+)]
 pub trait Executor<K: FunctionKind>: DynExecutor + Clone + 'static {}
 
 impl DynExecutor for Arc<dyn DynExecutor> {

@@ -119,7 +119,18 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<
 
     /// Apply the pod: validate the input packet schema against the function's input schema
     /// and return a lazy [`FunctionPodStream`]. Several streams are joined first.
+    ///
+    /// A function without outputs is rejected here (a stream needs packet columns); run it with
+    /// [`AddResult`](crate::AddResult) to keep the input packets.
     pub fn process(&self, streams: &[Stream]) -> Result<FunctionPodStream> {
+        if self.function.output_schema().is_empty() {
+            return Err(ExecutorError::InvalidFunction {
+                function: self.function.canonical_name().to_string(),
+                reason: "it has no output columns, so its pod output would have no packet columns \
+                         (use AddResult to keep the input packets)"
+                    .into(),
+            });
+        }
         let input = combine_inputs(streams)?;
         let inputs = bind(self.function.as_ref(), &input)?;
         let identity = pod_stream_identity(self.content_hash(), self.pipeline_hash(), &input)?;

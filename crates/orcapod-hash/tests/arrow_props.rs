@@ -129,7 +129,11 @@ fn array_hashes(b: &RecordBatch) -> Vec<[u8; 35]> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn column_order_is_irrelevant(

@@ -21,8 +21,7 @@ use crate::path::TablePath;
 use crate::plan::{Catalog, plan};
 use crate::records::{RecordSet, WriteSummary};
 use crate::store::{RecordSetIter, Store, StoreConfig, StoreTransaction};
-use crate::value::check_lookup_type;
-use table::{MemTable, encode_column};
+use table::MemTable;
 
 /// A store held in memory: the default for tests and one-off runs.
 ///
@@ -191,8 +190,9 @@ impl Store for InMemoryStore {
             let rows = matching_rows(found.as_stored_batch(), &resolved, None)?;
             return match rows.is_empty() {
                 true => Ok(None),
-                false => RecordSet::from_stored(take_rows(found.as_stored_batch(), &rows)?)
-                    .map(Some),
+                false => {
+                    RecordSet::from_stored(take_rows(found.as_stored_batch(), &rows)?).map(Some)
+                }
             };
         }
         let mut parts = Vec::new();
@@ -207,31 +207,8 @@ impl Store for InMemoryStore {
 
     fn create_index(&self, path: &TablePath, column: &str) -> Result<()> {
         let mut state = self.write();
-        let err = |reason: String| StoreError::Index {
-            path: path.to_string(),
-            column: column.to_string(),
-            reason,
-        };
         if let Some(table) = state.tables.get_mut(path) {
-            if !table.indexes.contains_key(column) {
-                let field = table
-                    .schema
-                    .field_with_name(column)
-                    .map_err(|_| err("no such column".to_string()))?;
-                check_lookup_type(field.data_type()).map_err(err)?;
-                let i = table.stored.index_of(column).map_err(|e| err(e.to_string()))?;
-                let mut index = std::collections::HashMap::new();
-                let mut row = 0;
-                for chunk in table.chunks()? {
-                    for key in encode_column(&chunk, i, column)? {
-                        if let Some(key) = key {
-                            index.entry(key).or_insert_with(Vec::new).push(row);
-                        }
-                        row += 1;
-                    }
-                }
-                table.indexes.insert(column.to_string(), index);
-            }
+            table.build_index(&path.to_string(), column)?;
         }
         state
             .declared

@@ -10,6 +10,7 @@ use arrow_select::interleave::interleave_record_batch;
 use crate::error::{Result, StoreError};
 use crate::records::RecordSet;
 use crate::schema::{relabel, stored_schema};
+use crate::value::check_lookup_type;
 
 /// Chunks at or above this many rows are never merged on append.
 const MERGE_BELOW_ROWS: usize = 4096;
@@ -73,12 +74,18 @@ impl MemTable {
         self.indexes
             .keys()
             .map(|column| {
-                let i = self.stored.index_of(column).map_err(|_| StoreError::Index {
-                    path: String::new(),
-                    column: column.clone(),
-                    reason: "the indexed column is missing".to_string(),
-                })?;
-                Ok((column.clone(), encode_column(records.as_stored_batch(), i, column)?))
+                let i = self
+                    .stored
+                    .index_of(column)
+                    .map_err(|_| StoreError::Index {
+                        path: String::new(),
+                        column: column.clone(),
+                        reason: "the indexed column is missing".to_string(),
+                    })?;
+                Ok((
+                    column.clone(),
+                    encode_column(records.as_stored_batch(), i, column)?,
+                ))
             })
             .collect()
     }
@@ -184,6 +191,39 @@ impl MemTable {
         RecordSet::from_stored(batch).map(Some)
     }
 
+    /// Builds an index on `column` from the existing rows (no-op if it exists).
+    pub(super) fn build_index(&mut self, path: &str, column: &str) -> Result<()> {
+        if self.indexes.contains_key(column) {
+            return Ok(());
+        }
+        let err = |reason: String| StoreError::Index {
+            path: path.to_string(),
+            column: column.to_string(),
+            reason,
+        };
+        let field = self
+            .schema
+            .field_with_name(column)
+            .map_err(|_| err("no such column".to_string()))?;
+        check_lookup_type(field.data_type()).map_err(err)?;
+        let i = self
+            .stored
+            .index_of(column)
+            .map_err(|e| err(e.to_string()))?;
+        let mut index: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut row = 0;
+        for chunk in self.chunks()? {
+            for key in encode_column(&chunk, i, column)? {
+                if let Some(key) = key {
+                    index.entry(key).or_default().push(row);
+                }
+                row += 1;
+            }
+        }
+        self.indexes.insert(column.to_string(), index);
+        Ok(())
+    }
+
     /// Global row of `id`.
     pub(super) fn row_of(&self, id: &[u8]) -> Option<usize> {
         self.ids.get(id).copied()
@@ -191,11 +231,7 @@ impl MemTable {
 }
 
 /// Encoded keys of stored column `i` of `batch`.
-pub(super) fn encode_column(
-    batch: &RecordBatch,
-    i: usize,
-    column: &str,
-) -> Result<Vec<Option<Vec<u8>>>> {
+fn encode_column(batch: &RecordBatch, i: usize, column: &str) -> Result<Vec<Option<Vec<u8>>>> {
     crate::value::encode_column(batch.column(i).as_ref()).map_err(|reason| StoreError::Index {
         path: String::new(),
         column: column.to_string(),

@@ -35,6 +35,7 @@
 //! (`UnsupportedFormatVersion`), and a non-empty directory that is not an orcapod store
 //! (`NotAStore`).
 
+mod api;
 mod cache;
 mod codec;
 mod errors;
@@ -138,15 +139,20 @@ fn check_directory(dir: &Path) -> Result<()> {
     if names.is_empty() || names.iter().any(|n| n == "CURRENT") {
         return Ok(());
     }
-    let rocks_like = names.iter().any(|n| {
-        n.starts_with("MANIFEST-") || n.ends_with(".sst") || n.ends_with(".log") || n == "IDENTITY"
-    });
-    Err(match rocks_like {
-        true => corrupt(dir, "the CURRENT file is missing"),
-        false => StoreError::NotAStore {
-            path: dir.to_path_buf(),
-            detail: "the directory is not empty and holds no database".to_string(),
-        },
+    // Files a database creation writes before CURRENT: an interrupted creation, reopenable.
+    let creation = |n: &str| {
+        n == "LOCK" || n == "IDENTITY" || n.starts_with("LOG") || n.starts_with("OPTIONS-")
+    };
+    let data = |n: &str| n.starts_with("MANIFEST-") || n.ends_with(".sst") || n.ends_with(".log");
+    if names.iter().any(|n| data(n)) {
+        return Err(corrupt(dir, "the CURRENT file is missing"));
+    }
+    if names.iter().all(|n| creation(n)) {
+        return Ok(());
+    }
+    Err(StoreError::NotAStore {
+        path: dir.to_path_buf(),
+        detail: "the directory is not empty and holds no database".to_string(),
     })
 }
 
@@ -163,12 +169,27 @@ impl RocksStore {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.set_paranoid_checks(true);
+        // Debian's librocksdb 7.8 is built with assertions, and its info-LOG writer aborts the
+        // process when it logs after a failed write to a full device. Keep the LOG to fatal
+        // messages unless asked otherwise.
+        opts.set_log_level(match options.verbose_log {
+            true => rocksdb::LogLevel::Info,
+            false => rocksdb::LogLevel::Fatal,
+        });
         opts.set_write_buffer_size(options.write_buffer_bytes.max(64 << 10));
         let mut table = BlockBasedOptions::default();
         table.set_bloom_filter(10.0, false);
-        table.set_block_cache(&Cache::new_lru_cache(options.block_cache_bytes));
+        let cache =
+            Cache::new_lru_cache(options.block_cache_bytes).map_err(|e| StoreError::Io {
+                path: dir.clone(),
+                detail: e.to_string(),
+            })?;
+        table.set_block_cache(&cache);
         opts.set_block_based_table_factory(&table);
-        let db = DB::open(&opts, &dir).map_err(|e| classify(&dir, &e, true))?;
+        // Opening the default family by name registers its handle (for batched multi-gets)
+        // and refuses databases with other column families (not ours).
+        let db = DB::open_cf(&opts, &dir, [rocksdb::DEFAULT_COLUMN_FAMILY_NAME])
+            .map_err(|e| classify(&dir, &e, true))?;
         let store = RocksStore {
             db,
             dir,
@@ -188,10 +209,7 @@ impl RocksStore {
     }
 
     fn check_format(&self) -> Result<()> {
-        let found = self
-            .db
-            .get(FORMAT_VERSION_KEY)
-            .map_err(|e| self.err(&e))?;
+        let found = self.db.get(FORMAT_VERSION_KEY).map_err(|e| self.err(&e))?;
         let Some(raw) = found else {
             let empty = self.db.iterator(IteratorMode::Start).next().is_none();
             if !empty {
@@ -232,14 +250,18 @@ impl RocksStore {
         if let Some(m) = lock(&self.meta).get(path) {
             return Ok(Arc::clone(m));
         }
-        let table = match self.db.get_pinned(keys::schema_key(path)).map_err(|e| self.err(&e))? {
+        let table = match self
+            .db
+            .get_pinned(keys::schema_key(path))
+            .map_err(|e| self.err(&e))?
+        {
             None => None,
             Some(bytes) => {
-                let stored = codec::decode_schema(&bytes).map_err(|e| {
-                    corrupt(&self.dir, format!("schema of table '{path}': {e}"))
+                let stored = codec::decode_schema(&bytes)
+                    .map_err(|e| corrupt(&self.dir, format!("schema of table '{path}': {e}")))?;
+                let data = data_schema(&stored).ok_or_else(|| {
+                    corrupt(&self.dir, format!("schema of table '{path}' lacks ids"))
                 })?;
-                let data = data_schema(&stored)
-                    .ok_or_else(|| corrupt(&self.dir, format!("schema of table '{path}' lacks ids")))?;
                 Some(TableSchema {
                     data,
                     stored,
@@ -249,21 +271,22 @@ impl RocksStore {
         };
         let prefix = keys::index_decl_prefix(path);
         let mut indexes = Vec::new();
-        for (key, _) in self.iter_prefix(&prefix)? {
+        for key in self.keys_with_prefix(&prefix)? {
             let column = std::str::from_utf8(&key[prefix.len()..])
                 .map_err(|_| corrupt(&self.dir, format!("index key of '{path}' not UTF-8")))?;
             indexes.push(column.to_string());
         }
         indexes.sort();
         let meta = Arc::new(TableMeta { table, indexes });
-        lock(&self.meta).insert(path.clone(), Arc::clone(&meta));
-        Ok(meta)
+        // A writer may have published newer metadata while this was loading: keep theirs.
+        let mut cache = lock(&self.meta);
+        Ok(Arc::clone(cache.entry(path.clone()).or_insert(meta)))
     }
 
-    /// All `(key, value)` pairs under `prefix`, collected.
-    fn iter_prefix(&self, prefix: &[u8]) -> Result<Vec<(Box<[u8]>, Box<[u8]>)>> {
+    /// All keys under `prefix`, collected.
+    fn keys_with_prefix(&self, prefix: &[u8]) -> Result<Vec<Box<[u8]>>> {
         self.prefix_iter(prefix)
-            .map(|r| r.map_err(|e| self.err(&e)))
+            .map(|r| r.map(|(k, _)| k).map_err(|e| self.err(&e)))
             .collect()
     }
 

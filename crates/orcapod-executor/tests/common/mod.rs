@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use orcapod_datagram::{RowSet, Source, SourceOptions, Stream, Value, rows};
+use orcapod_datagram::{DataType, Field, RowSet, Source, SourceOptions, Stream, Value, rows};
 
 /// The shared reference directory (`../shared` beside the repo, or `$ORCAPOD_SHARED_DIR`).
 pub fn shared_dir() -> PathBuf {
@@ -32,7 +32,7 @@ pub fn source_a() -> Stream {
 
 /// A source with `n` rows `{id: i, x: i}` (tag `id`).
 pub fn int_source(n: i64) -> Stream {
-    let mut set = RowSet::new();
+    let mut set = RowSet::with_schema(vec![Field::new("id", DataType::Int), Field::new("x", DataType::Int)]);
     for i in 0..n {
         set.push(vec![("id".into(), Value::Int(i)), ("x".into(), Value::Int(i))]);
     }

@@ -185,11 +185,9 @@ fn bytes_leaf<O: OffsetSizeTrait>(
                 return Err(malformed(path, "offsets shorter than the array"));
             };
             for pair in offs.windows(2) {
-                let (a, b) = (pair[0].as_usize(), pair[1].as_usize());
-                let Some(value) = data.get(a..b) else {
+                if !sink.write_prefixed_in(data, pair[0].as_usize(), pair[1].as_usize()) {
                     return Err(malformed(path, "offsets outside the value buffer"));
-                };
-                sink.write_prefixed(value);
+                }
             }
             Ok(())
         })?;

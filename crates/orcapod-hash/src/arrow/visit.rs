@@ -38,49 +38,106 @@ pub(crate) struct Scratch {
 }
 
 /// Buffers small writes into large `update` calls on a hasher; flushes on drop.
+///
+/// The buffer is a zero-initialised byte area (grown up to [`SINK_CAP`]) written at `pos`, so
+/// that small writes are plain slice copies without reallocation checks.
 pub(super) struct Sink<'a> {
     hasher: &'a mut Sha256,
     buf: &'a mut Vec<u8>,
+    pos: usize,
 }
 
 impl<'a> Sink<'a> {
     pub(super) fn new(hasher: &'a mut Sha256, buf: &'a mut Vec<u8>) -> Self {
-        buf.clear();
-        Self { hasher, buf }
+        Self {
+            hasher,
+            buf,
+            pos: 0,
+        }
+    }
+
+    /// Makes room for `n` more bytes at `pos` (`n <= SINK_CAP`), growing or flushing.
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        if self.pos + n > self.buf.len() {
+            self.grow_or_flush(n);
+        }
+    }
+
+    #[cold]
+    fn grow_or_flush(&mut self, n: usize) {
+        if self.buf.len() < SINK_CAP {
+            let want = (self.pos + n).max(self.buf.len() * 2).clamp(4096, SINK_CAP);
+            self.buf.resize(want, 0);
+        }
+        if self.pos + n > self.buf.len() {
+            self.flush();
+        }
+    }
+
+    /// Copies `bytes` at `pos`; the caller has reserved room.
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.pos..self.pos + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.pos += bytes.len();
+        }
     }
 
     #[inline]
     pub(super) fn write(&mut self, bytes: &[u8]) {
-        if self.buf.len() + bytes.len() > SINK_CAP {
+        if bytes.len() >= SINK_CAP / 2 {
             self.flush();
-            if bytes.len() >= SINK_CAP / 2 {
-                self.hasher.update(bytes);
-                return;
-            }
+            self.hasher.update(bytes);
+            return;
         }
-        self.buf.extend_from_slice(bytes);
+        self.reserve(bytes.len());
+        self.put(bytes);
     }
 
     /// Writes `u64le(value.len()) ‖ value`.
     #[inline]
     pub(super) fn write_prefixed(&mut self, value: &[u8]) {
         let len = (value.len() as u64).to_le_bytes();
-        if self.buf.len() + 8 + value.len() > SINK_CAP {
+        if value.len() >= SINK_CAP / 2 {
             self.flush();
-            if value.len() >= SINK_CAP / 2 {
-                self.hasher.update(len);
-                self.hasher.update(value);
-                return;
-            }
+            self.hasher.update(len);
+            self.hasher.update(value);
+            return;
         }
-        self.buf.extend_from_slice(&len);
-        self.buf.extend_from_slice(value);
+        self.reserve(8 + value.len());
+        self.put(&len);
+        self.put(value);
+    }
+
+    /// Writes `u64le(b - a) ‖ data[a..b]`; `false` (writing nothing) when out of bounds.
+    ///
+    /// A short value is copied as a fixed 16-byte window of `data` (when `data` extends that
+    /// far) of which only the value's bytes are kept: a constant-size copy instead of a
+    /// variable-length one per value.
+    #[inline]
+    pub(super) fn write_prefixed_in(&mut self, data: &[u8], a: usize, b: usize) -> bool {
+        const SHORT: usize = 16;
+        let Some(value) = data.get(a..b) else {
+            return false;
+        };
+        match data.get(a..a + SHORT) {
+            Some(window) if value.len() <= SHORT => {
+                self.reserve(8 + SHORT);
+                let pos = self.pos;
+                self.put(&(value.len() as u64).to_le_bytes());
+                self.put(window);
+                self.pos = pos + 8 + value.len();
+            }
+            _ => self.write_prefixed(value),
+        }
+        true
     }
 
     fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            self.hasher.update(&self.buf[..]);
-            self.buf.clear();
+        if self.pos > 0 {
+            self.hasher.update(&self.buf[..self.pos]);
+            self.pos = 0;
         }
     }
 }

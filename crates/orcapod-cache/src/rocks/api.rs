@@ -1,0 +1,80 @@
+//! The [`Store`] implementation of [`RocksStore`].
+
+use arrow_schema::SchemaRef;
+use orcapod_datagram::Value;
+
+use super::RocksStore;
+use crate::error::Result;
+use crate::memory::concat_parts;
+use crate::path::TablePath;
+use crate::records::{RecordSet, WriteSummary};
+use crate::store::{RecordSetIter, Store, StoreConfig, StoreTransaction};
+
+impl Store for RocksStore {
+    fn commit(&self, txn: StoreTransaction) -> Result<Vec<WriteSummary>> {
+        self.commit_txn(txn)
+    }
+
+    fn get_records(&self, path: &TablePath, ids: &[&[u8]]) -> Result<Option<RecordSet>> {
+        self.get_records_impl(path, ids)
+    }
+
+    fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>> {
+        let meta = self.meta(path)?;
+        let Some(table) = &meta.table else {
+            return Ok(None);
+        };
+        let parts = self
+            .chunk_iter(path, table)
+            .map(|r| r.map(|(_, batch)| batch))
+            .collect::<Result<Vec<_>>>()?;
+        concat_parts(&table.stored, parts)
+    }
+
+    fn scan<'a>(&'a self, path: &TablePath) -> Result<RecordSetIter<'a>> {
+        let meta = self.meta(path)?;
+        let Some(table) = &meta.table else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        let iter = self.chunk_iter(path, table);
+        Ok(Box::new(
+            iter.map(|r| r.and_then(|(_, b)| RecordSet::from_stored(b))),
+        ))
+    }
+
+    fn get_records_where(
+        &self,
+        path: &TablePath,
+        constraints: &[(&str, Value)],
+    ) -> Result<Option<RecordSet>> {
+        self.where_impl(path, constraints)
+    }
+
+    fn create_index(&self, path: &TablePath, column: &str) -> Result<()> {
+        self.create_index_impl(path, column)
+    }
+
+    fn indexes(&self, path: &TablePath) -> Result<Vec<String>> {
+        Ok(self.meta(path)?.indexes.clone())
+    }
+
+    fn table_schema(&self, path: &TablePath) -> Result<Option<SchemaRef>> {
+        Ok(self.meta(path)?.table.as_ref().map(|t| t.data.clone()))
+    }
+
+    fn list_paths(&self) -> Result<Vec<TablePath>> {
+        self.list_paths_impl()
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.db.flush().map_err(|e| self.err(&e))?;
+        self.db.flush_wal(true).map_err(|e| self.err(&e))
+    }
+
+    fn to_config(&self) -> StoreConfig {
+        StoreConfig::Rocksdb {
+            path: self.dir.clone(),
+            options: self.options.clone(),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Writes: one `WriteBatch` per commit; index creation.
+
+use std::sync::Arc;
+
+use arrow_array::LargeBinaryArray;
+use arrow_schema::SchemaRef;
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::codec::{encode_chunk, encode_schema};
+use super::keys::{self, Locator};
+use super::{RocksStore, TableMeta, TableSchema, lock};
+use crate::error::{Result, StoreError};
+use crate::path::TablePath;
+use crate::plan::{Catalog, plan};
+use crate::records::{RecordSet, WriteSummary};
+use crate::schema::{relabel, stored_schema};
+use crate::store::StoreTransaction;
+use crate::value::{check_lookup_type, encode_column};
+
+/// Index entries are written in WriteBatches of this many entries when an index is built
+/// over existing rows (the declaration goes into the last one, so a partial build is
+/// invisible and harmlessly redone).
+const INDEX_BUILD_BATCH: usize = 100_000;
+
+impl Catalog for RocksStore {
+    fn schema_of(&self, path: &TablePath) -> Result<Option<SchemaRef>> {
+        Ok(self.meta(path)?.table.as_ref().map(|t| t.data.clone()))
+    }
+
+    fn indexes_of(&self, path: &TablePath) -> Result<Vec<String>> {
+        Ok(self.meta(path)?.indexes.clone())
+    }
+
+    fn existing(&self, path: &TablePath, ids: &LargeBinaryArray) -> Result<Vec<bool>> {
+        let prefix = keys::record_prefix(path);
+        let keys: Vec<Vec<u8>> = ids
+            .iter()
+            .map(|id| keys::record_key(&prefix, id.unwrap_or_default()))
+            .collect();
+        let cf = self.default_cf()?;
+        self.db
+            .batched_multi_get_cf(cf, &keys, false)
+            .into_iter()
+            .map(|r| r.map(|v| v.is_some()).map_err(|e| self.err(&e)))
+            .collect()
+    }
+}
+
+impl RocksStore {
+    pub(super) fn default_cf(&self) -> Result<&rocksdb::ColumnFamily> {
+        self.db
+            .cf_handle(rocksdb::DEFAULT_COLUMN_FAMILY_NAME)
+            .ok_or_else(|| StoreError::Io {
+                path: self.dir.clone(),
+                detail: "the default column family is missing".to_string(),
+            })
+    }
+
+    fn write_options(&self) -> WriteOptions {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(self.options.sync_writes);
+        wo
+    }
+
+    /// Allocates the next chunk sequence number of `path` (never reused in this session).
+    fn allocate_seq(&self, path: &TablePath) -> Result<u64> {
+        let mut seqs = lock(&self.seqs);
+        if let Some(next) = seqs.get_mut(path) {
+            *next += 1;
+            return Ok(*next - 1);
+        }
+        let prefix = keys::chunk_prefix(path);
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_lower_bound(prefix.clone());
+        ro.set_iterate_upper_bound(keys::upper_bound(&prefix));
+        let mut it = self.db.raw_iterator_opt(ro);
+        it.seek_to_last();
+        let next = match it.key() {
+            Some(key) => keys::seq_of_chunk_key(&prefix, key)
+                .ok_or_else(|| super::corrupt(&self.dir, format!("bad chunk key in '{path}'")))?
+                .saturating_add(1),
+            None => {
+                it.status().map_err(|e| self.err(&e))?;
+                0
+            }
+        };
+        seqs.insert(path.clone(), next + 1);
+        Ok(next)
+    }
+
+    /// Applies a transaction as one WriteBatch.
+    pub(super) fn commit_txn(&self, txn: StoreTransaction) -> Result<Vec<WriteSummary>> {
+        let _writer = lock(&self.writer);
+        let planned = plan(&txn, self)?;
+        let mut wb = WriteBatch::default();
+        let mut new_meta: Vec<(TablePath, Arc<TableMeta>)> = Vec::new();
+        for p in &planned {
+            let stored = stored_schema(&p.schema);
+            if p.schema_changed {
+                let bytes = encode_schema(&stored)?;
+                wb.put(keys::schema_key(&p.path), &bytes);
+                let table = TableSchema {
+                    data: p.schema.clone(),
+                    stored: stored.clone(),
+                    bytes: Arc::from(bytes),
+                };
+                let meta = TableMeta {
+                    table: Some(table),
+                    indexes: p.indexes.clone(),
+                };
+                new_meta.push((p.path.clone(), Arc::new(meta)));
+            }
+            if !p.records.is_empty() {
+                let seq = self.allocate_seq(&p.path)?;
+                self.put_records(&mut wb, &p.path, &stored, seq, &p.records, &p.indexes)?;
+            }
+        }
+        // Publish widened/new schemas before the write (old chunks decode under a wider
+        // schema); forget them again if the write fails.
+        {
+            let mut meta = lock(&self.meta);
+            for (path, m) in &new_meta {
+                meta.insert(path.clone(), Arc::clone(m));
+            }
+        }
+        if let Err(e) = self.db.write_opt(wb, &self.write_options()) {
+            let mut meta = lock(&self.meta);
+            for p in &planned {
+                meta.remove(&p.path);
+            }
+            return Err(self.err(&e));
+        }
+        Ok(planned.into_iter().map(|p| p.summary).collect())
+    }
+
+    fn put_records(
+        &self,
+        wb: &mut WriteBatch,
+        path: &TablePath,
+        stored: &SchemaRef,
+        seq: u64,
+        records: &RecordSet,
+        indexes: &[String],
+    ) -> Result<()> {
+        let batch = relabel(records.as_stored_batch(), stored)?;
+        let chunk_prefix = keys::chunk_prefix(path);
+        wb.put(keys::chunk_key(&chunk_prefix, seq), encode_chunk(&batch)?);
+        let prefix = keys::record_prefix(path);
+        let ids = records.ids();
+        let mut key = Vec::with_capacity(prefix.len() + 64);
+        for (row, id) in ids.iter().enumerate() {
+            key.clear();
+            key.extend_from_slice(&prefix);
+            key.extend_from_slice(id.unwrap_or_default());
+            let loc = Locator {
+                seq,
+                row: row as u32,
+            };
+            wb.put(&key, loc.encode());
+        }
+        for column in indexes {
+            let i = stored.index_of(column).map_err(|_| StoreError::Index {
+                path: path.to_string(),
+                column: column.clone(),
+                reason: "the indexed column is missing".to_string(),
+            })?;
+            let encoded =
+                encode_column(batch.column(i).as_ref()).map_err(|reason| StoreError::Index {
+                    path: path.to_string(),
+                    column: column.clone(),
+                    reason,
+                })?;
+            for (row, value) in encoded.into_iter().enumerate() {
+                let Some(value) = value else { continue };
+                let mut key = keys::index_value_prefix(path, column, &value);
+                key.extend_from_slice(ids.value(row));
+                let loc = Locator {
+                    seq,
+                    row: row as u32,
+                };
+                wb.put(&key, loc.encode());
+            }
+        }
+        Ok(())
+    }
+
+    /// Declares (and builds) an index.
+    pub(super) fn create_index_impl(&self, path: &TablePath, column: &str) -> Result<()> {
+        let _writer = lock(&self.writer);
+        let meta = self.meta(path)?;
+        if meta.indexes.iter().any(|c| c == column) {
+            return Ok(());
+        }
+        let err = |reason: String| StoreError::Index {
+            path: path.to_string(),
+            column: column.to_string(),
+            reason,
+        };
+        let mut wb = WriteBatch::default();
+        if let Some(table) = &meta.table {
+            let field = table
+                .data
+                .field_with_name(column)
+                .map_err(|_| err("no such column".to_string()))?;
+            check_lookup_type(field.data_type()).map_err(err)?;
+            let i = table
+                .stored
+                .index_of(column)
+                .map_err(|e| err(e.to_string()))?;
+            for item in self.chunk_iter(path, table) {
+                let (seq, batch) = item?;
+                let encoded = encode_column(batch.column(i).as_ref()).map_err(err)?;
+                let ids = RecordSet::from_stored(batch)?;
+                for (row, value) in encoded.into_iter().enumerate() {
+                    let Some(value) = value else { continue };
+                    let mut key = keys::index_value_prefix(path, column, &value);
+                    key.extend_from_slice(ids.id(row));
+                    let loc = Locator {
+                        seq,
+                        row: row as u32,
+                    };
+                    wb.put(&key, loc.encode());
+                }
+                if wb.len() >= INDEX_BUILD_BATCH {
+                    let full = std::mem::take(&mut wb);
+                    self.db
+                        .write_opt(full, &self.write_options())
+                        .map_err(|e| self.err(&e))?;
+                }
+            }
+        }
+        wb.put(keys::index_decl_key(path, column), []);
+        self.db
+            .write_opt(wb, &self.write_options())
+            .map_err(|e| self.err(&e))?;
+        let mut indexes = meta.indexes.clone();
+        indexes.push(column.to_string());
+        indexes.sort();
+        let updated = TableMeta {
+            table: meta.table.clone(),
+            indexes,
+        };
+        lock(&self.meta).insert(path.clone(), Arc::new(updated));
+        Ok(())
+    }
+}
