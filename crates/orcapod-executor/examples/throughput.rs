@@ -42,6 +42,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scale = FunctionBuilder::new("scale").input::<f64>("x").output::<f64>("y").build(|x: f64| 2.0 * x + 1.0);
 
     let per = |d: Duration| d.as_nanos() as f64 / n as f64;
+    if std::env::args().nth(2).as_deref() == Some("pod-only") {
+        // For profilers: only the local pod, end to end.
+        let pod = FunctionPod::new(scale.clone());
+        let d = best_of(runs, || {
+            let t = Instant::now();
+            let p = pod.process(std::slice::from_ref(&stream)).expect("process");
+            eprintln!("process: {:?}", t.elapsed());
+            black_box(p.materialize().expect("materialize"));
+            eprintln!("total: {:?}", t.elapsed());
+        });
+        println!("pod local, materialize: {:.2} ns/packet", per(d));
+        return Ok(());
+    }
     let unary = best_of(runs, || {
         black_box(xs.unary::<_, arrow_array::types::Float64Type>(|x| 2.0 * x + 1.0));
     });

@@ -1,10 +1,10 @@
 //! Turning computed chunks into output streams: filtering, tags, source info, errors.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBufferBuilder, LargeStringBuilder};
+use arrow_array::builder::BooleanBufferBuilder;
 use arrow_array::{Array, ArrayRef, BooleanArray, LargeStringArray, RecordBatch, RecordBatchOptions};
+use arrow_buffer::{Buffer, OffsetBuffer};
 use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
 use arrow_select::filter::{FilterBuilder, FilterPredicate};
 use orcapod_datagram::constants::{self, BLOCK_SEPARATOR, CONTEXT_KEY};
@@ -63,6 +63,7 @@ impl FunctionPodStream {
         start: usize,
         len: usize,
     ) -> Result<(Stream, Vec<PacketError>)> {
+        let t0 = std::time::Instant::now();
         let cfg = &self.inner.config;
         let input = &cfg.input;
         let predicate = kept_predicate(chunks, len);
@@ -97,6 +98,7 @@ impl FunctionPodStream {
                 columns.push(keep(c)?);
             }
         }
+        let t1 = t0.elapsed();
         let outputs = cfg.function.output_schema().fields();
         for (i, field) in outputs.iter().enumerate() {
             let parts: Vec<&dyn Array> = chunks.iter().map(|c| c.output.columns()[i].as_ref()).collect();
@@ -108,6 +110,7 @@ impl FunctionPodStream {
             fields.push(field.to_arrow());
             columns.push(keep(&all)?);
         }
+        let t2 = t0.elapsed();
         if cfg.append_inputs {
             for p in input.packet_columns() {
                 let name = constants::source_info_column(p);
@@ -117,10 +120,11 @@ impl FunctionPodStream {
                 }
             }
         }
-        for (field, array) in outputs.iter().zip(self.source_info(chunks, rows)) {
+        for (field, array) in outputs.iter().zip(self.source_info(chunks, rows)?) {
             fields.push(ArrowField::new(constants::source_info_column(&field.name), ArrowType::LargeUtf8, true));
             columns.push(array);
         }
+        let t3 = t0.elapsed();
         if input.context_key() != DataContext::DEFAULT_KEY {
             fields.push(ArrowField::new(CONTEXT_KEY, ArrowType::LargeUtf8, false));
             columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(input.context_key(), rows))));
@@ -131,6 +135,8 @@ impl FunctionPodStream {
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )?;
         let stream = Stream::from_batch(batch, input.tag_columns(), cfg.identity.clone())?.with_label(cfg.label.clone());
+        let t4 = t0.elapsed();
+        if len > 1000 { eprintln!("assemble: tags {t1:?} outputs {t2:?} source {t3:?} stream {t4:?}"); }
         let mut errors = Vec::new();
         for c in chunks {
             for f in c.output.failures() {
@@ -141,26 +147,36 @@ impl FunctionPodStream {
     }
 
     /// `_source_<key>` arrays for the kept rows: `{uri}::{uuid7 hex}::{key}`.
-    fn source_info(&self, chunks: &[Arc<Chunk>], rows: usize) -> Vec<ArrayRef> {
-        let prefix = &self.inner.source_prefix;
-        let keys: Vec<&str> =
-            self.inner.config.function.output_schema().fields().iter().map(|f| f.name.as_str()).collect();
-        let mut builders: Vec<LargeStringBuilder> = keys
-            .iter()
-            .map(|k| LargeStringBuilder::with_capacity(rows, rows * (prefix.len() + 36 + 2 * BLOCK_SEPARATOR.len() + k.len())))
-            .collect();
-        let mut hex = [0u8; 32];
+    ///
+    /// Every value of a column has the same length, so the column is one template repeated
+    /// (bulk copies) with each row's 32 hex digits written in place.
+    fn source_info(&self, chunks: &[Arc<Chunk>], rows: usize) -> Result<Vec<ArrayRef>> {
+        let mut ids: Vec<[u8; 32]> = Vec::with_capacity(rows);
         for c in chunks {
             for r in kept_rows(&c.output) {
-                let id = record_id(c.id_base, r).simple().encode_lower(&mut hex);
-                for (b, k) in builders.iter_mut().zip(&keys) {
-                    // Writing into a string builder cannot fail.
-                    let _ = write!(b, "{prefix}{BLOCK_SEPARATOR}{id}{BLOCK_SEPARATOR}{k}");
-                    b.append_value("");
-                }
+                let mut hex = [0u8; 32];
+                record_id(c.id_base, r).simple().encode_lower(&mut hex);
+                ids.push(hex);
             }
         }
-        builders.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef).collect()
+        let prefix = format!("{}{BLOCK_SEPARATOR}", self.inner.source_prefix);
+        self.inner
+            .config
+            .function
+            .output_schema()
+            .fields()
+            .iter()
+            .map(|f| {
+                let template = [prefix.as_bytes(), &[b'0'; 32], BLOCK_SEPARATOR.as_bytes(), f.name.as_bytes()].concat();
+                let len = template.len();
+                let mut values = template.repeat(rows);
+                for (slot, hex) in values.chunks_exact_mut(len).zip(&ids) {
+                    slot[prefix.len()..prefix.len() + 32].copy_from_slice(hex);
+                }
+                let offsets = OffsetBuffer::<i64>::from_lengths(std::iter::repeat_n(len, rows));
+                Ok(Arc::new(LargeStringArray::try_new(offsets, Buffer::from_vec(values), None)?) as ArrayRef)
+            })
+            .collect()
     }
 }
 

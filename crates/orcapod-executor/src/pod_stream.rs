@@ -203,7 +203,9 @@ impl FunctionPodStream {
             }
             return Ok(done);
         }
+        let t = std::time::Instant::now();
         let chunks = self.all_chunks(fail_fast)?;
+        eprintln!("chunks: {:?}", t.elapsed());
         let result = self.assemble_stream(&chunks, 0, self.num_input_rows());
         self.inner.assembled.get_or_init(|| result).as_ref().map_err(Clone::clone)
     }

@@ -1,25 +1,30 @@
 //! Hash-join machinery over Arrow row-format keys.
 //!
 //! Keys of any type (list-typed tags after `Batch` included) are encoded with
-//! [`arrow_row::RowConverter`], so equality is byte equality. A small open-addressing table maps
-//! each distinct key of the build side to the chain of its rows in ascending order; probing
-//! walks the probe side in order, so results come out in (probe row, build row) order.
-//! Rows with a null in any key column never match (SQL / Polars / Acero semantics).
+//! [`arrow_row::RowConverter`], so equality is byte equality. Both sides are radix-partitioned by
+//! hash so that each build partition's open-addressing table stays cache-sized; partitions are
+//! built and probed in parallel. Chains list build rows in ascending order and the pairs are put
+//! back in probe order, so results come out in (probe row, build row) order, deterministic and
+//! independent of the partitioning. Rows with a null in any key column never match (SQL / Polars
+//! / Acero semantics).
 
 use arrow_array::{Array, ArrayRef, BooleanArray};
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::DataType;
 
+use rayon::prelude::*;
+
 use crate::error::Result;
 
 const NONE: u32 = u32::MAX;
 
-/// Encoded join keys of one side.
+/// Encoded join keys of one side, with a hash per row.
 pub(crate) struct Keys {
     rows: Rows,
     /// Rows whose key columns are all non-null (`None`: all rows).
     valid: Option<NullBuffer>,
+    hashes: Vec<u64>,
 }
 
 impl Keys {
@@ -30,7 +35,14 @@ impl Keys {
         for c in columns {
             valid = NullBuffer::union(valid.as_ref(), c.logical_nulls().as_ref());
         }
-        Ok(Keys { rows, valid })
+        let hashes = (0..rows.num_rows())
+            .map(|i| hash_bytes(rows.row(i).data()))
+            .collect();
+        Ok(Keys {
+            rows,
+            valid,
+            hashes,
+        })
     }
 
     fn len(&self) -> usize {
@@ -75,65 +87,112 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
     h ^ (h >> 32)
 }
 
-/// Hash index over the build side's keys.
-pub(crate) struct KeyIndex<'a> {
+/// The valid rows of one side grouped by the top `bits` bits of their hash (radix partitions),
+/// ascending row order within each partition, with their hashes alongside.
+struct Partitioned {
+    /// `offsets[p]..offsets[p + 1]` is partition `p` in `rows` / `hashes`.
+    offsets: Vec<usize>,
+    rows: Vec<u32>,
+    hashes: Vec<u64>,
+}
+
+fn partition(keys: &Keys, bits: u32) -> Partitioned {
+    let parts = 1usize << bits;
+    let part = |h: u64| {
+        if bits == 0 {
+            0
+        } else {
+            (h >> (64 - bits)) as usize
+        }
+    };
+    let mut counts = vec![0usize; parts + 1];
+    for i in 0..keys.len() {
+        if keys.is_valid(i) {
+            counts[part(keys.hashes[i]) + 1] += 1;
+        }
+    }
+    for p in 0..parts {
+        counts[p + 1] += counts[p];
+    }
+    let total = counts[parts];
+    let mut cursor = counts.clone();
+    let mut rows = vec![0u32; total];
+    let mut hashes = vec![0u64; total];
+    for i in 0..keys.len() {
+        if keys.is_valid(i) {
+            let h = keys.hashes[i];
+            let c = &mut cursor[part(h)];
+            rows[*c] = i as u32;
+            hashes[*c] = h;
+            *c += 1;
+        }
+    }
+    Partitioned {
+        offsets: counts,
+        rows,
+        hashes,
+    }
+}
+
+/// Radix bits so that build partitions stay cache-sized (about 8K rows each).
+fn partition_bits(build_rows: usize) -> u32 {
+    let parts = (build_rows / 8192).next_power_of_two();
+    parts.trailing_zeros().min(12)
+}
+
+/// Hash table over one build partition: chains list rows in ascending order.
+struct Table<'a> {
     keys: &'a Keys,
-    /// Chain head (smallest row index) of each occupied slot, or `NONE`.
+    rows: &'a [u32],
+    hashes: &'a [u64],
+    /// Chain head (position in `rows`) per slot, or `NONE`.
     slots: Vec<u32>,
-    slot_hash: Vec<u64>,
-    /// Next row with the same key (ascending), or `NONE`.
     next: Vec<u32>,
     mask: usize,
 }
 
-impl<'a> KeyIndex<'a> {
-    /// Index every non-null key of `keys`.
-    pub(crate) fn build(keys: &'a Keys) -> KeyIndex<'a> {
-        let n = keys.len();
-        let capacity = (n.max(4) * 2).next_power_of_two();
-        let mut index = KeyIndex {
+impl<'a> Table<'a> {
+    fn build(keys: &'a Keys, rows: &'a [u32], hashes: &'a [u64]) -> Table<'a> {
+        let capacity = (rows.len().max(4) * 2).next_power_of_two();
+        let mut t = Table {
             keys,
+            rows,
+            hashes,
             slots: vec![NONE; capacity],
-            slot_hash: vec![0; capacity],
-            next: vec![NONE; n],
+            next: vec![NONE; rows.len()],
             mask: capacity - 1,
         };
         // Insert in reverse so that each chain lists rows in ascending order.
-        for i in (0..n).rev() {
-            if !keys.is_valid(i) {
-                continue;
-            }
-            let bytes = keys.bytes(i);
-            let h = hash_bytes(bytes);
-            let mut s = (h as usize) & index.mask;
+        for pos in (0..rows.len()).rev() {
+            let h = hashes[pos];
+            let mut s = (h as usize) & t.mask;
             loop {
-                let head = index.slots[s];
+                let head = t.slots[s];
                 if head == NONE {
-                    index.slots[s] = i as u32;
-                    index.slot_hash[s] = h;
+                    t.slots[s] = pos as u32;
                     break;
                 }
-                if index.slot_hash[s] == h && keys.bytes(head as usize) == bytes {
-                    index.next[i] = head;
-                    index.slots[s] = i as u32;
+                if t.same(head as usize, h, keys.bytes(rows[pos] as usize)) {
+                    t.next[pos] = head;
+                    t.slots[s] = pos as u32;
                     break;
                 }
-                s = (s + 1) & index.mask;
+                s = (s + 1) & t.mask;
             }
         }
-        index
+        t
     }
 
-    /// First build row whose key equals `bytes`, or `NONE`.
-    fn find(&self, bytes: &[u8]) -> u32 {
-        let h = hash_bytes(bytes);
+    fn same(&self, pos: usize, h: u64, bytes: &[u8]) -> bool {
+        self.hashes[pos] == h && self.keys.bytes(self.rows[pos] as usize) == bytes
+    }
+
+    /// Position (in this partition) of the first row with this key, or `NONE`.
+    fn find(&self, h: u64, bytes: &[u8]) -> u32 {
         let mut s = (h as usize) & self.mask;
         loop {
             let head = self.slots[s];
-            if head == NONE {
-                return NONE;
-            }
-            if self.slot_hash[s] == h && self.keys.bytes(head as usize) == bytes {
+            if head == NONE || self.same(head as usize, h, bytes) {
                 return head;
             }
             s = (s + 1) & self.mask;
@@ -141,20 +200,57 @@ impl<'a> KeyIndex<'a> {
     }
 }
 
+/// Build/probe every partition pair (in parallel), calling `emit(partition, left row, right
+/// position chain head)` for each left row with a match.
+fn probe_partitions<T: Send>(
+    left: &Keys,
+    right: &Keys,
+    each: impl Fn(&Table<'_>, &[u32], &[u64]) -> T + Sync,
+) -> Vec<T> {
+    let bits = partition_bits(right.len());
+    let (lp, rp) = rayon::join(|| partition(left, bits), || partition(right, bits));
+    (0..1usize << bits)
+        .into_par_iter()
+        .map(|p| {
+            let (r0, r1) = (rp.offsets[p], rp.offsets[p + 1]);
+            let (l0, l1) = (lp.offsets[p], lp.offsets[p + 1]);
+            let table = Table::build(right, &rp.rows[r0..r1], &rp.hashes[r0..r1]);
+            each(&table, &lp.rows[l0..l1], &lp.hashes[l0..l1])
+        })
+        .collect()
+}
+
 /// Inner join: matching (left row, right row) pairs in left order, then right order.
 pub(crate) fn inner_join(left: &Keys, right: &Keys) -> (Vec<u32>, Vec<u32>) {
-    let index = KeyIndex::build(right);
-    let mut li = Vec::with_capacity(left.len());
-    let mut ri = Vec::with_capacity(left.len());
-    for i in 0..left.len() {
-        if !left.is_valid(i) {
-            continue;
+    let parts = probe_partitions(left, right, |table, lrows, lhashes| {
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(lrows.len());
+        for (&l, &h) in lrows.iter().zip(lhashes) {
+            let mut m = table.find(h, left.bytes(l as usize));
+            while m != NONE {
+                pairs.push((l, table.rows[m as usize]));
+                m = table.next[m as usize];
+            }
         }
-        let mut m = index.find(left.bytes(i));
-        while m != NONE {
-            li.push(i as u32);
-            ri.push(m);
-            m = index.next[m as usize];
+        pairs
+    });
+    // Restore left order: counting sort of the pairs by left row (stable within a row).
+    let mut offsets = vec![0u32; left.len() + 1];
+    for pairs in &parts {
+        for &(l, _) in pairs {
+            offsets[l as usize + 1] += 1;
+        }
+    }
+    for i in 0..left.len() {
+        offsets[i + 1] += offsets[i];
+    }
+    let total = offsets[left.len()] as usize;
+    let (mut li, mut ri) = (vec![0u32; total], vec![0u32; total]);
+    for pairs in &parts {
+        for &(l, r) in pairs {
+            let c = &mut offsets[l as usize];
+            li[*c as usize] = l;
+            ri[*c as usize] = r;
+            *c += 1;
         }
     }
     (li, ri)
@@ -174,11 +270,21 @@ pub(crate) fn cross_join(n_left: usize, n_right: usize) -> (Vec<u32>, Vec<u32>) 
 
 /// Left-semi join mask: `true` for each left row whose key appears in `right`.
 pub(crate) fn semi_join_mask(left: &Keys, right: &Keys) -> BooleanArray {
-    let index = KeyIndex::build(right);
-    let bits = BooleanBuffer::collect_bool(left.len(), |i| {
-        left.is_valid(i) && index.find(left.bytes(i)) != NONE
+    let parts = probe_partitions(left, right, |table, lrows, lhashes| {
+        lrows
+            .iter()
+            .zip(lhashes)
+            .filter(|&(&l, &h)| table.find(h, left.bytes(l as usize)) != NONE)
+            .map(|(&l, _)| l)
+            .collect::<Vec<u32>>()
     });
-    BooleanArray::new(bits, None)
+    let mut hit = vec![false; left.len()];
+    for rows in parts {
+        for l in rows {
+            hit[l as usize] = true;
+        }
+    }
+    BooleanArray::new(BooleanBuffer::from(hit), None)
 }
 
 #[cfg(test)]
