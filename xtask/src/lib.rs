@@ -1,6 +1,7 @@
 //! Workspace automation for orcapod-rs, run as `cargo xtask <command>`.
 //!
 //! * `deps`: the layering check ([`deps`]).
+//! * `test`: the full test command run by CI ([`test`]).
 //! * `bench`: builds the release scenario runner (`orcapod-bench`) and drives it ([`bench`]).
 //!
 //! The library half exists so that integration tests (`xtask/tests/deps.rs`) can call the
@@ -10,6 +11,7 @@ pub mod args;
 pub mod bench;
 pub mod deps;
 pub mod error;
+pub mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -9,6 +9,7 @@ cargo xtask <command> [options]
 
 commands:
   deps     check the crate layering (see xtask/src/deps/rules.rs)
+  test     fmt, clippy, all tests, layering check and a bench smoke run (--no-bench to skip it)
   bench    build the release scenario runner and benchmark (cargo xtask bench --help)
   help     print this help
 ";
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
             None => xtask::deps::run(&root),
         },
         "bench" => xtask::bench::run(&root, args),
+        "test" => xtask::test::run(&root, &args),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
