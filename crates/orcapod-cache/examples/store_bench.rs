@@ -108,7 +108,7 @@ fn add_all(store: &dyn Store, path: &TablePath, sets: &[RecordSet]) -> Duration 
 fn lookups(store: &dyn Store, path: &TablePath, n: usize) -> (f64, f64) {
     // Random order, each id once; first pass warms caches.
     let order: Vec<[u8; 32]> = (0..n as u64).map(|i| id((i * 7_919) % n as u64)).collect();
-    let mut measure = || {
+    let measure = || {
         let start = Instant::now();
         for chunk in order.chunks(BATCH) {
             let ids: Vec<&[u8]> = chunk.iter().map(|i| &i[..]).collect();
@@ -132,6 +132,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("single") {
+        single_record_adds();
+        return;
+    }
     let path = TablePath::new(["bench", "t"]).expect("path");
     println!("records | memory add | rocksdb add | rocksdb add+flush | raw WriteBatch | rocks/raw");
     let mut n = 1000;

@@ -8,7 +8,7 @@ use orcapod_hash::{ContentHash, DataContext};
 
 use crate::error::{ExecutorError, Result};
 use crate::executor::{DynExecutor, Executor, LocalExecutor};
-use crate::function::KindedFunction;
+use crate::function::{KindedFunction, PacketFunction};
 use crate::pod::{FunctionPod, bind, combine_inputs, pod_stream_identity};
 use crate::pod_stream::FunctionPodStream;
 
@@ -31,32 +31,56 @@ use crate::pod_stream::FunctionPodStream;
 /// assert_eq!(out.packet_columns(), ["x", "x2"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
 pub struct AddResult<F, E = LocalExecutor> {
     pod: FunctionPod<F, E>,
+}
+
+impl<F, E: Clone> Clone for AddResult<F, E> {
+    fn clone(&self) -> Self {
+        AddResult {
+            pod: self.pod.clone(),
+        }
+    }
+}
+
+impl<F: PacketFunction, E: DynExecutor> std::fmt::Debug for AddResult<F, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AddResult").field(&self.pod).finish()
+    }
 }
 
 impl<F: KindedFunction + 'static> AddResult<F, LocalExecutor> {
     /// A fused pod running `function` on the [`LocalExecutor`].
     pub fn new(function: F) -> Self {
-        AddResult { pod: FunctionPod::new(function) }
+        AddResult {
+            pod: FunctionPod::new(function),
+        }
     }
 }
 
 impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> AddResult<F, E> {
     /// The same fused pod on another executor (checked at compile time).
     pub fn with_executor<E2: Executor<F::Kind>>(self, executor: E2) -> AddResult<F, E2> {
-        AddResult { pod: self.pod.with_executor(executor) }
+        AddResult {
+            pod: self.pod.with_executor(executor),
+        }
     }
 
     /// The same fused pod on a type-erased executor (checked here).
-    pub fn with_dyn_executor(self, executor: Arc<dyn DynExecutor>) -> Result<AddResult<F, Arc<dyn DynExecutor>>> {
-        Ok(AddResult { pod: self.pod.with_dyn_executor(executor)? })
+    pub fn with_dyn_executor(
+        self,
+        executor: Arc<dyn DynExecutor>,
+    ) -> Result<AddResult<F, Arc<dyn DynExecutor>>> {
+        Ok(AddResult {
+            pod: self.pod.with_dyn_executor(executor)?,
+        })
     }
 
     /// Set a label (not part of identity).
     pub fn with_label(self, label: impl Into<String>) -> Self {
-        AddResult { pod: self.pod.with_label(label) }
+        AddResult {
+            pod: self.pod.with_label(label),
+        }
     }
 
     /// The underlying function pod.
@@ -78,7 +102,13 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> AddResult<F,
             .fields()
             .iter()
             .map(|f| f.name.as_str())
-            .filter(|n| input.packet_columns().iter().chain(input.tag_columns()).any(|c| c == n))
+            .filter(|n| {
+                input
+                    .packet_columns()
+                    .iter()
+                    .chain(input.tag_columns())
+                    .any(|c| c == n)
+            })
             .collect();
         if !collisions.is_empty() {
             return Err(ExecutorError::OutputCollision {
@@ -87,7 +117,8 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> AddResult<F,
             });
         }
         let inputs = bind(function, &input)?;
-        let pod_stream = pod_stream_identity(self.pod.content_hash(), self.pod.pipeline_hash(), &input)?;
+        let pod_stream =
+            pod_stream_identity(self.pod.content_hash(), self.pod.pipeline_hash(), &input)?;
         let hasher = DataContext::default_context().semantic_hasher();
         let join_token = hasher.hash_str("Join");
         let joined = |a: &ContentHash, b: &ContentHash| {
@@ -98,8 +129,11 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> AddResult<F,
         };
         let identity = StreamIdentity {
             content_hash: hasher.hash(&joined(&pod_stream.content_hash, input.content_hash()))?,
-            pipeline_hash: hasher.hash(&joined(&pod_stream.pipeline_hash, input.pipeline_hash()))?,
+            pipeline_hash: hasher
+                .hash(&joined(&pod_stream.pipeline_hash, input.pipeline_hash()))?,
         };
-        Ok(FunctionPodStream::new(self.pod.stream_config(input, inputs, identity, true)))
+        Ok(FunctionPodStream::new(
+            self.pod.stream_config(input, inputs, identity, true),
+        ))
     }
 }

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use arrow_array::builder::BooleanBufferBuilder;
-use arrow_array::{Array, ArrayRef, BooleanArray, LargeStringArray, RecordBatch, RecordBatchOptions};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, LargeStringArray, RecordBatch, RecordBatchOptions,
+};
 use arrow_buffer::{Buffer, OffsetBuffer};
 use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
 use arrow_select::filter::{FilterBuilder, FilterPredicate};
@@ -24,7 +26,7 @@ pub(crate) fn record_id(id_base: u128, row: usize) -> uuid::Uuid {
     uuid::Uuid::from_u128(id_base ^ (row as u128 & RAND_B_MASK))
 }
 
-fn kept_rows(out: &BatchOutput) -> Box<dyn Iterator<Item = usize> + '_> {
+pub(crate) fn kept_rows(out: &BatchOutput) -> Box<dyn Iterator<Item = usize> + '_> {
     match out.kept_mask() {
         None => Box::new(0..out.num_rows()),
         Some(mask) => Box::new(mask.values().set_indices().collect::<Vec<_>>().into_iter()),
@@ -63,7 +65,6 @@ impl FunctionPodStream {
         start: usize,
         len: usize,
     ) -> Result<(Stream, Vec<PacketError>)> {
-        let t0 = std::time::Instant::now();
         let cfg = &self.inner.config;
         let input = &cfg.input;
         let predicate = kept_predicate(chunks, len);
@@ -88,7 +89,9 @@ impl FunctionPodStream {
             if !passes {
                 continue;
             }
-            if constants::is_system_tag(name) && matches!(f.data_type(), ArrowType::FixedSizeBinary(_)) {
+            if constants::is_system_tag(name)
+                && matches!(f.data_type(), ArrowType::FixedSizeBinary(_))
+            {
                 // orcapod-python 0.1.4 rebuilds function outputs from datagrams, which turns
                 // record ids into `large_binary`; the type feeds downstream hashes, so follow it.
                 fields.push(f.as_ref().clone().with_data_type(ArrowType::LargeBinary));
@@ -98,10 +101,12 @@ impl FunctionPodStream {
                 columns.push(keep(c)?);
             }
         }
-        let t1 = t0.elapsed();
         let outputs = cfg.function.output_schema().fields();
         for (i, field) in outputs.iter().enumerate() {
-            let parts: Vec<&dyn Array> = chunks.iter().map(|c| c.output.columns()[i].as_ref()).collect();
+            let parts: Vec<&dyn Array> = chunks
+                .iter()
+                .map(|c| c.output.columns()[i].as_ref())
+                .collect();
             let all = match parts.len() {
                 0 => arrow_array::new_empty_array(&field.dtype.to_arrow()),
                 1 => chunks[0].output.columns()[i].clone(),
@@ -110,7 +115,6 @@ impl FunctionPodStream {
             fields.push(field.to_arrow());
             columns.push(keep(&all)?);
         }
-        let t2 = t0.elapsed();
         if cfg.append_inputs {
             for p in input.packet_columns() {
                 let name = constants::source_info_column(p);
@@ -121,22 +125,26 @@ impl FunctionPodStream {
             }
         }
         for (field, array) in outputs.iter().zip(self.source_info(chunks, rows)?) {
-            fields.push(ArrowField::new(constants::source_info_column(&field.name), ArrowType::LargeUtf8, true));
+            fields.push(ArrowField::new(
+                constants::source_info_column(&field.name),
+                ArrowType::LargeUtf8,
+                true,
+            ));
             columns.push(array);
         }
-        let t3 = t0.elapsed();
         if input.context_key() != DataContext::DEFAULT_KEY {
             fields.push(ArrowField::new(CONTEXT_KEY, ArrowType::LargeUtf8, false));
-            columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(input.context_key(), rows))));
+            columns.push(Arc::new(LargeStringArray::from_iter_values(
+                std::iter::repeat_n(input.context_key(), rows),
+            )));
         }
         let batch = RecordBatch::try_new_with_options(
             Arc::new(ArrowSchema::new(fields)),
             columns,
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )?;
-        let stream = Stream::from_batch(batch, input.tag_columns(), cfg.identity.clone())?.with_label(cfg.label.clone());
-        let t4 = t0.elapsed();
-        if len > 1000 { eprintln!("assemble: tags {t1:?} outputs {t2:?} source {t3:?} stream {t4:?}"); }
+        let stream = Stream::from_batch(batch, input.tag_columns(), cfg.identity.clone())?
+            .with_label(cfg.label.clone());
         let mut errors = Vec::new();
         for c in chunks {
             for f in c.output.failures() {
@@ -148,41 +156,42 @@ impl FunctionPodStream {
 
     /// `_source_<key>` arrays for the kept rows: `{uri}::{uuid7 hex}::{key}`.
     ///
-    /// Every value of a column has the same length, so the column is one template repeated
-    /// (bulk copies) with each row's 32 hex digits written in place.
+    /// Values are written straight into one buffer (no per-value allocation or formatting);
+    /// every value of a column has the same length, so the offsets are arithmetic.
     fn source_info(&self, chunks: &[Arc<Chunk>], rows: usize) -> Result<Vec<ArrayRef>> {
-        let mut ids: Vec<[u8; 32]> = Vec::with_capacity(rows);
-        for c in chunks {
-            for r in kept_rows(&c.output) {
-                let mut hex = [0u8; 32];
-                record_id(c.id_base, r).simple().encode_lower(&mut hex);
-                ids.push(hex);
-            }
-        }
         let prefix = format!("{}{BLOCK_SEPARATOR}", self.inner.source_prefix);
-        self.inner
-            .config
-            .function
-            .output_schema()
-            .fields()
-            .iter()
-            .map(|f| {
-                let template = [prefix.as_bytes(), &[b'0'; 32], BLOCK_SEPARATOR.as_bytes(), f.name.as_bytes()].concat();
-                let len = template.len();
-                let mut values = template.repeat(rows);
-                for (slot, hex) in values.chunks_exact_mut(len).zip(&ids) {
-                    slot[prefix.len()..prefix.len() + 32].copy_from_slice(hex);
+        let fields = self.inner.config.function.output_schema().fields();
+        let mut out = Vec::with_capacity(fields.len());
+        for f in fields {
+            let suffix = format!("{BLOCK_SEPARATOR}{}", f.name);
+            let len = prefix.len() + 32 + suffix.len();
+            let mut values: Vec<u8> = Vec::with_capacity(rows * len);
+            let mut hex = [0u8; 32];
+            for c in chunks {
+                for r in kept_rows(&c.output) {
+                    record_id(c.id_base, r).simple().encode_lower(&mut hex);
+                    values.extend_from_slice(prefix.as_bytes());
+                    values.extend_from_slice(&hex);
+                    values.extend_from_slice(suffix.as_bytes());
                 }
-                let offsets = OffsetBuffer::<i64>::from_lengths(std::iter::repeat_n(len, rows));
-                Ok(Arc::new(LargeStringArray::try_new(offsets, Buffer::from_vec(values), None)?) as ArrayRef)
-            })
-            .collect()
+            }
+            let offsets = OffsetBuffer::<i64>::from_lengths(std::iter::repeat_n(len, rows));
+            out.push(Arc::new(LargeStringArray::try_new(
+                offsets,
+                Buffer::from_vec(values),
+                None,
+            )?) as ArrayRef);
+        }
+        Ok(out)
     }
 }
 
 /// The filter keeping successful rows of consecutive chunks; `None` when all rows succeeded.
 fn kept_predicate(chunks: &[Arc<Chunk>], len: usize) -> Option<FilterPredicate> {
-    if chunks.iter().all(|c| c.output.dropped().is_empty() && c.output.failures().is_empty()) {
+    if chunks
+        .iter()
+        .all(|c| c.output.dropped().is_empty() && c.output.failures().is_empty())
+    {
         return None;
     }
     let mut bits = BooleanBufferBuilder::new(len);

@@ -11,9 +11,11 @@ use futures::{FutureExt, StreamExt};
 use orcapod_datagram::Schema;
 
 use crate::batch::{BatchOutput, InputBatch, RowFailure};
-use crate::builder::{FunctionBuilder, bad_columns, input_failure, panic_message};
+use crate::builder::{FunctionBuilder, Signature, bad_columns, input_failure, panic_message};
 use crate::error::{FailureKind, Result};
-use crate::function::{AsyncKind, AsyncPacketFunction, KindedFunction, PacketFunction, RUST_ASYNC_FUNCTION_TYPE_ID};
+use crate::function::{
+    AsyncKind, AsyncPacketFunction, KindedFunction, PacketFunction, RUST_ASYNC_FUNCTION_TYPE_ID,
+};
 use crate::info::FunctionInfo;
 use crate::tuples::{DefaultValue, InputTuple, IntoOutputs, OutputTuple, RowFn, RowState};
 
@@ -46,10 +48,21 @@ impl<In: InputTuple, Out: OutputTuple> FunctionBuilder<In, Out> {
             self = self.type_id(RUST_ASYNC_FUNCTION_TYPE_ID);
         }
         let (inputs, outputs) = self.names();
-        let info = self.make_info(Schema::new(In::fields(inputs)), Schema::new(Out::fields(outputs)))?;
+        let info = self.make_info(
+            Schema::new(In::fields(inputs)),
+            Schema::new(Out::fields(outputs)),
+        )?;
         let (input_names, defaults) = self.into_parts();
-        let kernel = AsyncTypedKernel::<F, In, Out, Fut, R, M> { f, defaults, input_names, _types: PhantomData };
-        Ok(AsyncRustFunction { info, kernel: Arc::new(kernel) })
+        let kernel = AsyncTypedKernel::<F, In, Out, Fut, R, M> {
+            f,
+            defaults,
+            input_names,
+            _types: PhantomData,
+        };
+        Ok(AsyncRustFunction {
+            info,
+            kernel: Arc::new(kernel),
+        })
     }
 
     /// Build an async function.
@@ -64,19 +77,24 @@ impl<In: InputTuple, Out: OutputTuple> FunctionBuilder<In, Out> {
         R: IntoOutputs<Out, M>,
         M: 'static,
     {
-        self.try_build_async(f).unwrap_or_else(|e| panic!("invalid packet function definition: {e}"))
+        self.try_build_async(f)
+            .unwrap_or_else(|e| panic!("invalid packet function definition: {e}"))
     }
 }
 
 trait AsyncKernel: Send + Sync {
-    fn run<'a>(&'a self, input: &'a InputBatch, max_in_flight: usize) -> BoxFuture<'a, Result<BatchOutput>>;
+    fn run<'a>(
+        &'a self,
+        input: &'a InputBatch,
+        max_in_flight: usize,
+    ) -> BoxFuture<'a, Result<BatchOutput>>;
 }
 
 struct AsyncTypedKernel<F, In, Out, Fut, R, M> {
     f: F,
     defaults: Vec<DefaultValue>,
     input_names: Vec<String>,
-    _types: PhantomData<fn(In) -> (Out, Fut, R, M)>,
+    _types: Signature<In, (Out, Fut, R, M)>,
 }
 
 enum Outcome<R> {
@@ -94,9 +112,14 @@ where
     R: IntoOutputs<Out, M>,
     M: 'static,
 {
-    fn run<'a>(&'a self, input: &'a InputBatch, max_in_flight: usize) -> BoxFuture<'a, Result<BatchOutput>> {
+    fn run<'a>(
+        &'a self,
+        input: &'a InputBatch,
+        max_in_flight: usize,
+    ) -> BoxFuture<'a, Result<BatchOutput>> {
         async move {
-            let columns = In::columns(input, &self.defaults).map_err(|e| bad_columns(&self.input_names, e))?;
+            let columns = In::columns(input, &self.defaults)
+                .map_err(|e| bad_columns(&self.input_names, e))?;
             let n = input.num_rows();
             let outcomes: Vec<Outcome<R>> = futures::stream::iter(0..n)
                 .map(|row| {
@@ -124,9 +147,12 @@ where
                     Outcome::Value(r) => match r.write(&mut builders) {
                         RowState::Ok => {}
                         RowState::Dropped => out_dropped.push(row),
-                        RowState::Failed(message) => {
-                            failures.push(RowFailure { row, kind: FailureKind::Error, message, captured: None })
-                        }
+                        RowState::Failed(message) => failures.push(RowFailure {
+                            row,
+                            kind: FailureKind::Error,
+                            message,
+                            captured: None,
+                        }),
                     },
                     Outcome::Input(e) => {
                         Out::append_nulls(&mut builders);
@@ -134,7 +160,12 @@ where
                     }
                     Outcome::Panic(message) => {
                         Out::append_nulls(&mut builders);
-                        failures.push(RowFailure { row, kind: FailureKind::Panic, message, captured: None });
+                        failures.push(RowFailure {
+                            row,
+                            kind: FailureKind::Panic,
+                            message,
+                            captured: None,
+                        });
                     }
                 }
             }
@@ -165,7 +196,9 @@ impl AsyncRustFunction {
 
 impl fmt::Debug for AsyncRustFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncRustFunction").field("uri", &self.info.uri().to_string()).finish()
+        f.debug_struct("AsyncRustFunction")
+            .field("uri", &self.info.uri().to_string())
+            .finish()
     }
 }
 
@@ -186,7 +219,11 @@ impl PacketFunction for AsyncRustFunction {
 }
 
 impl AsyncPacketFunction for AsyncRustFunction {
-    fn call_batch_async<'a>(&'a self, input: &'a InputBatch, max_in_flight: usize) -> BoxFuture<'a, Result<BatchOutput>> {
+    fn call_batch_async<'a>(
+        &'a self,
+        input: &'a InputBatch,
+        max_in_flight: usize,
+    ) -> BoxFuture<'a, Result<BatchOutput>> {
         self.kernel.run(input, max_in_flight)
     }
 }

@@ -38,8 +38,8 @@ impl InputBatch {
             if let Some(c) = c
                 && c.len() != num_rows
             {
-                return Err(ExecutorError::InvalidOption {
-                    option: format!("input column {i}"),
+                return Err(ExecutorError::InvalidBatch {
+                    context: format!("input column {i}"),
                     reason: format!("has {} rows, expected {num_rows}", c.len()),
                 });
             }
@@ -95,7 +95,11 @@ impl InputBatch {
     /// Rows `offset..offset + len` (zero-copy).
     pub fn slice(&self, offset: usize, len: usize) -> InputBatch {
         InputBatch {
-            columns: self.columns.iter().map(|c| c.as_ref().map(|a| a.slice(offset, len))).collect(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| c.as_ref().map(|a| a.slice(offset, len)))
+                .collect(),
             num_rows: len,
         }
     }
@@ -130,7 +134,11 @@ pub fn check_input_field(
     available: &[Field],
 ) -> Result<()> {
     let render = |f: &Field| {
-        if f.nullable { format!("{} | None", f.dtype) } else { f.dtype.to_string() }
+        if f.nullable {
+            format!("{} | None", f.dtype)
+        } else {
+            f.dtype.to_string()
+        }
     };
     match found {
         None if info.is_optional(&expected.name) => Ok(()),
@@ -138,7 +146,11 @@ pub fn check_input_field(
             function: info.name().to_string(),
             column: expected.name.clone(),
             expected: render(expected),
-            available: available.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
+            available: available
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
         Some(f) if f.dtype != expected.dtype || (f.nullable && !expected.nullable) => {
             Err(ExecutorError::InputTypeMismatch {
@@ -205,7 +217,13 @@ pub struct BatchOutput {
 impl BatchOutput {
     /// Output arrays for `num_rows` input rows, every row successful so far.
     pub fn new(columns: Vec<ArrayRef>, num_rows: usize) -> BatchOutput {
-        BatchOutput { columns, num_rows, dropped: Vec::new(), failures: Vec::new(), logs: Vec::new() }
+        BatchOutput {
+            columns,
+            num_rows,
+            dropped: Vec::new(),
+            failures: Vec::new(),
+            logs: Vec::new(),
+        }
     }
 
     /// Record that `row` produced no packet (the function returned `None`).
@@ -256,20 +274,26 @@ impl BatchOutput {
         let width = parts.first().map_or(0, |p| p.columns.len());
         let mut out = BatchOutput::new(Vec::with_capacity(width), 0);
         for i in 0..width {
-            let arrays: Vec<&dyn arrow_array::Array> =
-                parts.iter().map(|p| p.columns.get(i).map(|c| c.as_ref())).collect::<Option<_>>().ok_or_else(
-                    || ExecutorError::InvalidOption {
-                        option: "BatchOutput::concat".into(),
-                        reason: "parts have different numbers of columns".into(),
-                    },
-                )?;
+            let arrays: Vec<&dyn arrow_array::Array> = parts
+                .iter()
+                .map(|p| p.columns.get(i).map(|c| c.as_ref()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| ExecutorError::InvalidBatch {
+                    context: "BatchOutput::concat".into(),
+                    reason: "parts have different numbers of columns".into(),
+                })?;
             out.columns.push(arrow_select::concat::concat(&arrays)?);
         }
         for p in parts {
             let shift = out.num_rows;
             out.dropped.extend(p.dropped.iter().map(|r| r + shift));
-            out.failures.extend(p.failures.into_iter().map(|f| RowFailure { row: f.row + shift, ..f }));
-            out.logs.extend(p.logs.into_iter().map(|(r, c)| (r + shift, c)));
+            out.failures
+                .extend(p.failures.into_iter().map(|f| RowFailure {
+                    row: f.row + shift,
+                    ..f
+                }));
+            out.logs
+                .extend(p.logs.into_iter().map(|(r, c)| (r + shift, c)));
             out.num_rows += p.num_rows;
         }
         Ok(out)
@@ -277,14 +301,26 @@ impl BatchOutput {
 
     /// Check the output against a function's declared output schema and sort the row lists.
     pub(crate) fn validated(mut self, info: &FunctionInfo) -> Result<BatchOutput> {
-        let malformed = |reason: String| ExecutorError::MalformedOutput { function: info.name().to_string(), reason };
+        let malformed = |reason: String| ExecutorError::MalformedOutput {
+            function: info.name().to_string(),
+            reason,
+        };
         let fields = info.output_schema().fields();
         if self.columns.len() != fields.len() {
-            return Err(malformed(format!("{} output arrays for {} output columns", self.columns.len(), fields.len())));
+            return Err(malformed(format!(
+                "{} output arrays for {} output columns",
+                self.columns.len(),
+                fields.len()
+            )));
         }
         for (c, f) in self.columns.iter_mut().zip(fields) {
             if c.len() != self.num_rows {
-                return Err(malformed(format!("column '{}' has {} rows, expected {}", f.name, c.len(), self.num_rows)));
+                return Err(malformed(format!(
+                    "column '{}' has {} rows, expected {}",
+                    f.name,
+                    c.len(),
+                    self.num_rows
+                )));
             }
             *c = to_canonical(c, f).map_err(|e| malformed(format!("column '{}': {e}", f.name)))?;
         }
@@ -292,7 +328,13 @@ impl BatchOutput {
         self.dropped.dedup();
         self.failures.sort_by_key(|f| f.row);
         self.logs.sort_by_key(|(r, _)| *r);
-        if let Some(r) = self.dropped.last().copied().into_iter().chain(self.failures.last().map(|f| f.row)).max()
+        if let Some(r) = self
+            .dropped
+            .last()
+            .copied()
+            .into_iter()
+            .chain(self.failures.last().map(|f| f.row))
+            .max()
             && r >= self.num_rows
         {
             return Err(malformed(format!("row {r} out of range")));

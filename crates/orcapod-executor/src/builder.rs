@@ -90,7 +90,10 @@ impl<In, Out> FunctionBuilder<In, Out> {
     }
 
     /// Add a required parameter read from packet column `name`.
-    pub fn input<T: ColumnType>(mut self, name: impl Into<String>) -> FunctionBuilder<<In as Push<T>>::Output, Out>
+    pub fn input<T: ColumnType>(
+        mut self,
+        name: impl Into<String>,
+    ) -> FunctionBuilder<<In as Push<T>>::Output, Out>
     where
         In: Push<T>,
     {
@@ -109,12 +112,16 @@ impl<In, Out> FunctionBuilder<In, Out> {
         In: Push<T>,
     {
         self.input_names.push(name.into());
-        self.defaults.push(Some(Arc::new(default) as Arc<dyn Any + Send + Sync>));
+        self.defaults
+            .push(Some(Arc::new(default) as Arc<dyn Any + Send + Sync>));
         self.retype()
     }
 
     /// Add an output column.
-    pub fn output<T: ColumnType>(mut self, name: impl Into<String>) -> FunctionBuilder<In, <Out as Push<T>>::Output>
+    pub fn output<T: ColumnType>(
+        mut self,
+        name: impl Into<String>,
+    ) -> FunctionBuilder<In, <Out as Push<T>>::Output>
     where
         Out: Push<T>,
     {
@@ -190,10 +197,21 @@ impl<In: InputTuple, Out: OutputTuple> FunctionBuilder<In, Out> {
         M: 'static,
     {
         let (inputs, outputs) = self.names();
-        let info = self.make_info(Schema::new(In::fields(inputs)), Schema::new(Out::fields(outputs)))?;
+        let info = self.make_info(
+            Schema::new(In::fields(inputs)),
+            Schema::new(Out::fields(outputs)),
+        )?;
         let (input_names, defaults) = self.into_parts();
-        let kernel = TypedKernel::<F, In, Out, R, M> { f, defaults, input_names, _types: PhantomData };
-        Ok(RustFunction { info, kernel: Arc::new(kernel) })
+        let kernel = TypedKernel::<F, In, Out, R, M> {
+            f,
+            defaults,
+            input_names,
+            _types: PhantomData,
+        };
+        Ok(RustFunction {
+            info,
+            kernel: Arc::new(kernel),
+        })
     }
 
     /// Build the function.
@@ -208,7 +226,8 @@ impl<In: InputTuple, Out: OutputTuple> FunctionBuilder<In, Out> {
         R: IntoOutputs<Out, M>,
         M: 'static,
     {
-        self.try_build(f).unwrap_or_else(|e| panic!("invalid packet function definition: {e}"))
+        self.try_build(f)
+            .unwrap_or_else(|e| panic!("invalid packet function definition: {e}"))
     }
 }
 
@@ -220,8 +239,11 @@ struct TypedKernel<F, In, Out, R, M> {
     f: F,
     defaults: Vec<DefaultValue>,
     input_names: Vec<String>,
-    _types: PhantomData<fn(In) -> (Out, R, M)>,
+    _types: Signature<In, (Out, R, M)>,
 }
+
+/// Zero-sized record of a kernel's type parameters.
+pub(crate) type Signature<In, Rest> = PhantomData<fn(In) -> Rest>;
 
 /// The message of a panic payload.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -234,12 +256,20 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 pub(crate) fn input_failure(names: &[String], row: usize, (i, msg): (usize, String)) -> RowFailure {
     let column = names.get(i).map_or("?", String::as_str);
-    RowFailure { row, kind: FailureKind::Input, message: format!("input column '{column}': {msg}"), captured: None }
+    RowFailure {
+        row,
+        kind: FailureKind::Input,
+        message: format!("input column '{column}': {msg}"),
+        captured: None,
+    }
 }
 
 pub(crate) fn bad_columns(names: &[String], (i, msg): (usize, String)) -> ExecutorError {
     let column = names.get(i).map_or("?", String::as_str);
-    ExecutorError::InvalidOption { option: format!("input column '{column}'"), reason: msg }
+    ExecutorError::InvalidBatch {
+        context: format!("input column '{column}'"),
+        reason: msg,
+    }
 }
 
 impl<F, In, Out, R, M> Kernel for TypedKernel<F, In, Out, R, M>
@@ -251,7 +281,8 @@ where
     M: 'static,
 {
     fn run(&self, input: &InputBatch) -> Result<BatchOutput> {
-        let columns = In::columns(input, &self.defaults).map_err(|e| bad_columns(&self.input_names, e))?;
+        let columns =
+            In::columns(input, &self.defaults).map_err(|e| bad_columns(&self.input_names, e))?;
         let n = input.num_rows();
         let mut builders = Out::builders(n);
         let mut dropped = Vec::new();
@@ -326,7 +357,9 @@ impl RustFunction {
 
 impl fmt::Debug for RustFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RustFunction").field("uri", &self.info.uri().to_string()).finish()
+        f.debug_struct("RustFunction")
+            .field("uri", &self.info.uri().to_string())
+            .finish()
     }
 }
 

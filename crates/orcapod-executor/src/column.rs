@@ -46,7 +46,11 @@ pub trait ColumnType: Sized + Clone + Send + Sync + 'static {
 
     /// A logical field of this type.
     fn field(name: &str) -> Field {
-        Field { name: name.to_string(), dtype: Self::data_type(), nullable: Self::nullable() }
+        Field {
+            name: name.to_string(),
+            dtype: Self::data_type(),
+            nullable: Self::nullable(),
+        }
     }
 
     /// Downcast a column in the canonical Arrow type of [`data_type`](Self::data_type).
@@ -149,7 +153,9 @@ impl ColumnType for i32 {
             return Ok(None);
         }
         let v = reader.value(row);
-        i32::try_from(v).map(Some).map_err(|_| format!("value {v} does not fit in i32"))
+        i32::try_from(v)
+            .map(Some)
+            .map_err(|_| format!("value {v} does not fit in i32"))
     }
 
     fn builder(capacity: usize) -> Self::Builder {

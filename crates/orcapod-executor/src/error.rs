@@ -35,12 +35,9 @@ pub enum ExecutorError {
     /// A function pod was called without input streams.
     #[error("at least one input stream is required")]
     NoInputStreams,
-    /// Several input streams were given but they could not be joined.
-    #[error("multi-input pods join their inputs first: {reason}")]
-    MultiInput {
-        /// Why the join failed or is unavailable.
-        reason: String,
-    },
+    /// Several input streams were given and joining them failed.
+    #[error("joining the inputs of a multi-input pod failed: {0}")]
+    Join(Arc<orcapod_operator::OperatorError>),
     /// The input stream lacks a column the function needs.
     #[error(
         "packet function '{function}' needs input column '{column}' of type {expected}, but the stream's packet columns are [{available}]"
@@ -105,6 +102,14 @@ pub enum ExecutorError {
         /// The option name.
         option: String,
         /// Why it is invalid.
+        reason: String,
+    },
+    /// A batch handed to a function or executor is inconsistent (column lengths or types).
+    #[error("invalid batch ({context}): {reason}")]
+    InvalidBatch {
+        /// What was being built or read.
+        context: String,
+        /// What is wrong.
         reason: String,
     },
     /// A packet failed and the caller asked to stop at the first failure.
@@ -218,7 +223,11 @@ pub struct PacketError {
 
 impl fmt::Display for PacketError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "packet function '{}' failed ({}) on packet {{", self.function, self.kind)?;
+        write!(
+            f,
+            "packet function '{}' failed ({}) on packet {{",
+            self.function, self.kind
+        )?;
         for (i, (k, v)) in self.tags.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;

@@ -87,7 +87,10 @@ pub struct ExecutionData {
 impl ExecutionData {
     /// Metadata with only the executor type.
     pub fn new(executor_type: impl Into<String>) -> Self {
-        ExecutionData { executor_type: executor_type.into(), executor_info: BTreeMap::new() }
+        ExecutionData {
+            executor_type: executor_type.into(),
+            executor_info: BTreeMap::new(),
+        }
     }
 
     /// Add a detail.

@@ -64,6 +64,48 @@ impl FunctionKind for AnyKind {
 ///
 /// Identity is [`uri`](Self::uri) (see [`FunctionInfo`] for the rule); the provided methods
 /// read it from [`info`](Self::info).
+///
+/// Implementing it directly gives full control, e.g. a vectorised Arrow kernel:
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::cast::AsArray;
+/// use arrow_array::types::Float64Type;
+/// use arrow_array::ArrayRef;
+/// use orcapod_datagram::{DataType, Field, Schema};
+/// use orcapod_executor::{
+///     BatchOutput, BlockingKind, FunctionInfo, FunctionPod, InputBatch, KindedFunction,
+///     PacketFunction, Result,
+/// };
+///
+/// struct Negate(FunctionInfo);
+///
+/// impl PacketFunction for Negate {
+///     fn info(&self) -> &FunctionInfo {
+///         &self.0
+///     }
+///     fn call_batch(&self, input: &InputBatch) -> Result<BatchOutput> {
+///         // Column 0 is input field "x", already float64.
+///         let x = input.column(0).expect("x is required").as_primitive::<Float64Type>();
+///         let y: ArrayRef = Arc::new(x.unary::<_, Float64Type>(|v| -v));
+///         Ok(BatchOutput::new(vec![y], input.num_rows()))
+///     }
+/// }
+///
+/// impl KindedFunction for Negate {
+///     type Kind = BlockingKind;
+/// }
+///
+/// let info = FunctionInfo::new(
+///     "negate",
+///     "rust.function.v0",
+///     Schema::new(vec![Field::new("x", DataType::Float)]),
+///     Schema::new(vec![Field::new("y", DataType::Float)]),
+/// )?;
+/// let pod = FunctionPod::new(Negate(info));
+/// assert_eq!(pod.label(), "negate");
+/// # Ok::<(), orcapod_executor::ExecutorError>(())
+/// ```
 pub trait PacketFunction: Send + Sync {
     /// Name, version, type id, schemas, uri and identity.
     fn info(&self) -> &FunctionInfo;

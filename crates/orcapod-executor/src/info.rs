@@ -28,7 +28,12 @@ pub struct FunctionUri {
 impl FunctionUri {
     /// The uri's components in order.
     pub fn components(&self) -> [&str; 4] {
-        [&self.name, &self.output_schema_hash, &self.version, &self.type_id]
+        [
+            &self.name,
+            &self.output_schema_hash,
+            &self.version,
+            &self.type_id,
+        ]
     }
 
     /// The components as owned strings (store paths use them as path segments).
@@ -104,9 +109,14 @@ impl FunctionInfo {
         output_schema: Schema,
     ) -> Result<FunctionInfo> {
         let name = name.into();
-        let invalid = |reason: String| ExecutorError::InvalidFunction { function: name.clone(), reason };
+        let invalid = |reason: String| ExecutorError::InvalidFunction {
+            function: name.clone(),
+            reason,
+        };
         if name.is_empty() || name.contains(':') {
-            return Err(invalid("the name must be non-empty and must not contain ':'".into()));
+            return Err(invalid(
+                "the name must be non-empty and must not contain ':'".into(),
+            ));
         }
         for (what, schema) in [("input", &input_schema), ("output", &output_schema)] {
             let mut seen = std::collections::HashSet::new();
@@ -148,7 +158,9 @@ impl FunctionInfo {
 
     fn recompute(&mut self) -> Result<()> {
         let name = match (&self.implementation_hash, self.pinned) {
-            (Some(h), false) => format!("{}@{}", self.name, &h.to_hex()[..IMPLEMENTATION_HASH_CHARS]),
+            (Some(h), false) => {
+                format!("{}@{}", self.name, &h.to_hex()[..IMPLEMENTATION_HASH_CHARS])
+            }
             _ => self.name.clone(),
         };
         self.uri = FunctionUri {
@@ -181,7 +193,8 @@ impl FunctionInfo {
     /// orcapod-python identities).
     pub fn with_type_id(mut self, type_id: impl Into<String>) -> Self {
         self.type_id = type_id.into();
-        self.recompute().expect("hashing a tuple of strings cannot fail");
+        self.recompute()
+            .expect("hashing a tuple of strings cannot fail");
         self
     }
 
@@ -212,7 +225,10 @@ impl FunctionInfo {
         let normalized = source.split_whitespace().collect::<Vec<_>>().join(" ");
         let hasher = DataContext::default_context().semantic_hasher();
         let hash = hasher
-            .hash(&Identity::tuple([Identity::str("rust.source"), Identity::str(normalized)]))
+            .hash(&Identity::tuple([
+                Identity::str("rust.source"),
+                Identity::str(normalized),
+            ]))
             .expect("hashing a tuple of strings cannot fail");
         self.with_implementation_hash(hash)
     }
@@ -220,7 +236,8 @@ impl FunctionInfo {
     /// Attach an explicit implementation hash.
     pub fn with_implementation_hash(mut self, hash: ContentHash) -> Self {
         self.implementation_hash = Some(hash);
-        self.recompute().expect("hashing a tuple of strings cannot fail");
+        self.recompute()
+            .expect("hashing a tuple of strings cannot fail");
         self
     }
 

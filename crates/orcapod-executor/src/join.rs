@@ -1,19 +1,16 @@
 //! Joining the inputs of multi-input pods.
 
+use std::sync::Arc;
+
 use orcapod_datagram::Stream;
+use orcapod_operator::{Join, Operator};
 
 use crate::error::{ExecutorError, Result};
 
-/// Join several input streams before applying a function (orcapod-python joins with `Join()`).
-///
-/// `orcapod-operator` does not provide `Join` yet, so this is a typed error rather than a
-/// silent fallback; join the streams explicitly and pass the result.
+/// Join several input streams before applying a function, as orcapod-python does with
+/// `Join()`: the pod's input is the join's output stream (with the join's identity).
 pub(crate) fn join_streams(streams: &[Stream]) -> Result<Stream> {
-    Err(ExecutorError::MultiInput {
-        reason: format!(
-            "{} streams given, but multi-input pods need orcapod-operator Join, which is not available yet; \
-             join the streams first and pass the joined stream",
-            streams.len()
-        ),
-    })
+    Join::new()
+        .process(streams)
+        .map_err(|e| ExecutorError::Join(Arc::new(e)))
 }

@@ -39,7 +39,6 @@ pub const DEFAULT_MAX_CHUNK_ROWS: usize = 16_384;
 /// assert_eq!(out.keys(&ColumnConfig::default()), (vec!["id".to_string()], vec!["y".to_string()]));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
 pub struct FunctionPod<F, E = LocalExecutor> {
     function: Arc<F>,
     executor: E,
@@ -47,24 +46,63 @@ pub struct FunctionPod<F, E = LocalExecutor> {
     max_chunk_rows: usize,
 }
 
+impl<F, E: Clone> Clone for FunctionPod<F, E> {
+    fn clone(&self) -> Self {
+        FunctionPod {
+            function: self.function.clone(),
+            executor: self.executor.clone(),
+            label: self.label.clone(),
+            max_chunk_rows: self.max_chunk_rows,
+        }
+    }
+}
+
+impl<F: PacketFunction, E: DynExecutor> std::fmt::Debug for FunctionPod<F, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionPod")
+            .field("uri", &self.function.uri().to_string())
+            .field("executor", &self.executor.executor_type_id())
+            .field("label", &self.label)
+            .finish()
+    }
+}
+
 impl<F: KindedFunction + 'static> FunctionPod<F, LocalExecutor> {
     /// A pod running `function` on the [`LocalExecutor`].
     pub fn new(function: F) -> Self {
-        FunctionPod { function: Arc::new(function), executor: LocalExecutor, label: None, max_chunk_rows: DEFAULT_MAX_CHUNK_ROWS }
+        FunctionPod {
+            function: Arc::new(function),
+            executor: LocalExecutor,
+            label: None,
+            max_chunk_rows: DEFAULT_MAX_CHUNK_ROWS,
+        }
     }
 }
 
 impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<F, E> {
     /// The same pod on another executor, checked at compile time.
     pub fn with_executor<E2: Executor<F::Kind>>(self, executor: E2) -> FunctionPod<F, E2> {
-        FunctionPod { function: self.function, executor, label: self.label, max_chunk_rows: self.max_chunk_rows }
+        FunctionPod {
+            function: self.function,
+            executor,
+            label: self.label,
+            max_chunk_rows: self.max_chunk_rows,
+        }
     }
 
     /// The same pod on a type-erased executor, checked once here: the executor must
     /// [`support`](DynExecutor::supports) the function's type id.
-    pub fn with_dyn_executor(self, executor: Arc<dyn DynExecutor>) -> Result<FunctionPod<F, Arc<dyn DynExecutor>>> {
+    pub fn with_dyn_executor(
+        self,
+        executor: Arc<dyn DynExecutor>,
+    ) -> Result<FunctionPod<F, Arc<dyn DynExecutor>>> {
         check_executor(self.function.as_ref(), executor.as_ref())?;
-        Ok(FunctionPod { function: self.function, executor, label: self.label, max_chunk_rows: self.max_chunk_rows })
+        Ok(FunctionPod {
+            function: self.function,
+            executor,
+            label: self.label,
+            max_chunk_rows: self.max_chunk_rows,
+        })
     }
 
     /// Set a label (default: the function's canonical name). Not part of identity.
@@ -92,7 +130,9 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<
 
     /// The label.
     pub fn label(&self) -> &str {
-        self.label.as_deref().unwrap_or_else(|| self.function.canonical_name())
+        self.label
+            .as_deref()
+            .unwrap_or_else(|| self.function.canonical_name())
     }
 
     /// The packet function's uri.
@@ -111,10 +151,17 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<
     }
 
     /// Predicted (tag schema, packet schema) of the output, validating the inputs.
-    pub fn output_schema(&self, streams: &[Stream], cfg: &ColumnConfig) -> Result<(Schema, Schema)> {
+    pub fn output_schema(
+        &self,
+        streams: &[Stream],
+        cfg: &ColumnConfig,
+    ) -> Result<(Schema, Schema)> {
         let input = combine_inputs(streams)?;
         bind(self.function.as_ref(), &input)?;
-        Ok((input.output_schema(cfg)?.0, self.function.output_schema().clone()))
+        Ok((
+            input.output_schema(cfg)?.0,
+            self.function.output_schema().clone(),
+        ))
     }
 
     /// Apply the pod: validate the input packet schema against the function's input schema
@@ -134,10 +181,18 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<
         let input = combine_inputs(streams)?;
         let inputs = bind(self.function.as_ref(), &input)?;
         let identity = pod_stream_identity(self.content_hash(), self.pipeline_hash(), &input)?;
-        Ok(FunctionPodStream::new(self.stream_config(input, inputs, identity, false)))
+        Ok(FunctionPodStream::new(
+            self.stream_config(input, inputs, identity, false),
+        ))
     }
 
-    pub(crate) fn stream_config(&self, input: Stream, inputs: InputBatch, identity: StreamIdentity, append: bool) -> PodStreamConfig {
+    pub(crate) fn stream_config(
+        &self,
+        input: Stream,
+        inputs: InputBatch,
+        identity: StreamIdentity,
+        append: bool,
+    ) -> PodStreamConfig {
         PodStreamConfig {
             function: self.function.clone() as Arc<dyn PacketFunction>,
             executor: Arc::new(self.executor.clone()),
@@ -179,10 +234,17 @@ pub(crate) fn bind(function: &dyn PacketFunction, input: &Stream) -> Result<Inpu
 }
 
 /// `(pod, frozenset([input]))` for content and pipeline hashes (orcapod-python §4.5).
-pub(crate) fn pod_stream_identity(content: &ContentHash, pipeline: &ContentHash, input: &Stream) -> Result<StreamIdentity> {
+pub(crate) fn pod_stream_identity(
+    content: &ContentHash,
+    pipeline: &ContentHash,
+    input: &Stream,
+) -> Result<StreamIdentity> {
     let hasher = DataContext::default_context().semantic_hasher();
     let structure = |pod: &ContentHash, upstream: &ContentHash| {
-        Identity::tuple([Identity::Hash(pod.clone()), Identity::set([Identity::Hash(upstream.clone())])])
+        Identity::tuple([
+            Identity::Hash(pod.clone()),
+            Identity::set([Identity::Hash(upstream.clone())]),
+        ])
     };
     Ok(StreamIdentity {
         content_hash: hasher.hash(&structure(content, input.content_hash()))?,

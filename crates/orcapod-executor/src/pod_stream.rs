@@ -7,6 +7,7 @@ use arrow_array::RecordBatch;
 use orcapod_datagram::{ColumnConfig, Packet, Schema, Stream, StreamIdentity, Tag};
 use orcapod_hash::ContentHash;
 
+use crate::assemble::{kept_rows, record_id};
 use crate::batch::{BatchOutput, InputBatch};
 use crate::error::{CapturedOutput, ExecutorError, PacketError, Result};
 use crate::executor::{DynExecutor, ExecutionData};
@@ -55,6 +56,29 @@ pub(crate) struct Inner {
 /// [`materialize`](Self::materialize) stops at the first failure, while
 /// [`materialize_collect`](Self::materialize_collect) returns the successful rows and every
 /// error. [`iter`](Self::iter) yields failures in place as `Err` items and continues.
+///
+/// ```
+/// use orcapod_datagram::{rows, Source, SourceOptions, Value};
+/// use orcapod_executor::{FunctionBuilder, FunctionPod};
+/// let half = FunctionBuilder::new("half")
+///     .input::<i64>("x")
+///     .output::<i64>("y")
+///     .build(|x: i64| if x % 2 == 0 { Ok(x / 2) } else { Err(format!("{x} is odd")) });
+/// let src = Source::from_rows(
+///     rows![{"id" => 1, "x" => 4}, {"id" => 2, "x" => 5}, {"id" => 3, "x" => 6}],
+///     SourceOptions::new(["id"]),
+/// )?;
+/// let out = FunctionPod::new(half).process(&[src.into_stream()])?;
+/// assert_eq!(out.computed_rows(), 0); // lazy
+/// let first = out.iter().next().unwrap()?;
+/// assert_eq!(first.1.get("y")?, Some(Value::Int(2)));
+/// assert!(out.materialize().is_err()); // fail fast: packet id=2 failed
+/// let all = out.materialize_collect()?; // collect: the good rows and every error
+/// assert_eq!((all.stream.num_rows(), all.errors.len()), (2, 1));
+/// assert_eq!(all.errors[0].tags, [("id".to_string(), Value::Int(2))]);
+/// assert_eq!(all.input_rows, [0, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct FunctionPodStream {
     pub(crate) inner: Arc<Inner>,
@@ -67,6 +91,10 @@ pub struct PodResults {
     pub stream: Stream,
     /// One error per failed packet, in input order.
     pub errors: Vec<PacketError>,
+    /// For each row of `stream`, the index of the input packet it came from.
+    pub input_rows: Vec<usize>,
+    /// For each row of `stream`, the output packet's record id (the UUIDv7 in its source info).
+    pub record_ids: Vec<uuid::Uuid>,
     /// The executor's metadata (recorded with results, never hashed).
     pub execution: ExecutionData,
 }
@@ -150,13 +178,23 @@ impl FunctionPodStream {
 
     /// Number of input packets whose output has been computed so far.
     pub fn computed_rows(&self) -> usize {
-        self.inner.chunks.iter().zip(&self.inner.bounds).filter(|(c, _)| c.get().is_some()).map(|(_, b)| b.1).sum()
+        self.inner
+            .chunks
+            .iter()
+            .zip(&self.inner.bounds)
+            .filter(|(c, _)| c.get().is_some())
+            .map(|(_, b)| b.1)
+            .sum()
     }
 
     /// Predicted (tag schema, packet schema), without computing anything.
     pub fn output_schema(&self, cfg: &ColumnConfig) -> Result<(Schema, Schema)> {
         let (tags, input_packets) = self.inner.config.input.output_schema(cfg)?;
-        let mut packets = if self.inner.config.append_inputs { input_packets } else { Schema::empty() };
+        let mut packets = if self.inner.config.append_inputs {
+            input_packets
+        } else {
+            Schema::empty()
+        };
         for f in self.inner.config.function.output_schema().fields() {
             packets.push(f.clone());
         }
@@ -165,7 +203,8 @@ impl FunctionPodStream {
 
     pub(crate) fn chunk(&self, k: usize) -> Result<Arc<Chunk>> {
         let slot = &self.inner.chunks[k];
-        slot.get_or_init(|| self.compute_chunk(k).map(Arc::new)).clone()
+        slot.get_or_init(|| self.compute_chunk(k).map(Arc::new))
+            .clone()
     }
 
     fn compute_chunk(&self, k: usize) -> Result<Chunk> {
@@ -180,7 +219,12 @@ impl FunctionPodStream {
             });
         }
         let output = output.validated(cfg.function.info())?;
-        Ok(Chunk { start, output, id_base: uuid::Uuid::now_v7().as_u128(), view: OnceLock::new() })
+        Ok(Chunk {
+            start,
+            output,
+            id_base: uuid::Uuid::now_v7().as_u128(),
+            view: OnceLock::new(),
+        })
     }
 
     fn all_chunks(&self, fail_fast: bool) -> Result<Vec<Arc<Chunk>>> {
@@ -203,11 +247,13 @@ impl FunctionPodStream {
             }
             return Ok(done);
         }
-        let t = std::time::Instant::now();
         let chunks = self.all_chunks(fail_fast)?;
-        eprintln!("chunks: {:?}", t.elapsed());
         let result = self.assemble_stream(&chunks, 0, self.num_input_rows());
-        self.inner.assembled.get_or_init(|| result).as_ref().map_err(Clone::clone)
+        self.inner
+            .assembled
+            .get_or_init(|| result)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Compute every packet and return the output as a [`Stream`] carrying this stream's
@@ -219,7 +265,22 @@ impl FunctionPodStream {
     /// Compute every packet and return the successful rows plus every per-packet error.
     pub fn materialize_collect(&self) -> Result<PodResults> {
         let (stream, errors) = self.assembled(false)?.clone();
-        Ok(PodResults { stream, errors, execution: self.execution_data() })
+        let chunks = self.all_chunks(false)?;
+        let mut input_rows = Vec::with_capacity(stream.num_rows());
+        let mut record_ids = Vec::with_capacity(stream.num_rows());
+        for c in &chunks {
+            for r in kept_rows(&c.output) {
+                input_rows.push(c.start + r);
+                record_ids.push(record_id(c.id_base, r));
+            }
+        }
+        Ok(PodResults {
+            stream,
+            errors,
+            input_rows,
+            record_ids,
+            execution: self.execution_data(),
+        })
     }
 
     /// [`materialize`](Self::materialize) then [`Stream::as_table`].
@@ -230,18 +291,34 @@ impl FunctionPodStream {
     /// Captured output per input row (external commands), computing every packet.
     pub fn captured_logs(&self) -> Result<Vec<(usize, CapturedOutput)>> {
         let chunks = self.all_chunks(false)?;
-        Ok(chunks.iter().flat_map(|c| c.output.logs().iter().map(|(r, l)| (c.start + r, l.clone()))).collect())
+        Ok(chunks
+            .iter()
+            .flat_map(|c| {
+                c.output
+                    .logs()
+                    .iter()
+                    .map(|(r, l)| (c.start + r, l.clone()))
+            })
+            .collect())
     }
 
     /// Iterate output rows lazily, in input order: `Ok((tag, packet))` per output packet,
     /// `Err(ExecutorError::Packet)` in place of each failed packet; dropped packets are skipped.
     pub fn iter(&self) -> PodRows {
-        PodRows { stream: self.clone(), chunk: 0, row: 0, view_row: 0 }
+        PodRows {
+            stream: self.clone(),
+            chunk: 0,
+            row: 0,
+            view_row: 0,
+        }
     }
 
     fn chunk_view(&self, c: &Arc<Chunk>) -> Result<Stream> {
         c.view
-            .get_or_init(|| self.assemble_stream(std::slice::from_ref(c), c.start, c.output.num_rows()).map(|(s, _)| s))
+            .get_or_init(|| {
+                self.assemble_stream(std::slice::from_ref(c), c.start, c.output.num_rows())
+                    .map(|(s, _)| s)
+            })
             .clone()
     }
 }
@@ -283,7 +360,11 @@ impl Iterator for PodRows {
                 let local = self.row - c.start;
                 self.row += 1;
                 if let Ok(i) = c.output.failures().binary_search_by_key(&local, |f| f.row) {
-                    return Some(self.stream.packet_error(&c, &c.output.failures()[i]).and_then(|e| Err(e.into())));
+                    return Some(
+                        self.stream
+                            .packet_error(&c, &c.output.failures()[i])
+                            .and_then(|e| Err(e.into())),
+                    );
                 }
                 if c.output.dropped().binary_search(&local).is_ok() {
                     continue;

@@ -39,7 +39,10 @@ impl ThreadPoolExecutor {
     }
 
     fn build(threads: usize, tasks_per_thread: usize) -> Result<Self> {
-        let invalid = |option: &str, reason: String| ExecutorError::InvalidOption { option: option.into(), reason };
+        let invalid = |option: &str, reason: String| ExecutorError::InvalidOption {
+            option: option.into(),
+            reason,
+        };
         if threads == 0 {
             return Err(invalid("threads", "must be at least 1".into()));
         }
@@ -51,7 +54,11 @@ impl ThreadPoolExecutor {
             .thread_name(|i| format!("orcapod-exec-{i}"))
             .build()
             .map_err(|e| invalid("threads", e.to_string()))?;
-        Ok(ThreadPoolExecutor { threads, tasks_per_thread, pool: Arc::new(pool) })
+        Ok(ThreadPoolExecutor {
+            threads,
+            tasks_per_thread,
+            pool: Arc::new(pool),
+        })
     }
 
     /// Number of worker threads.
@@ -106,7 +113,9 @@ impl DynExecutor for ThreadPoolExecutor {
     fn with_options(&self, options: &ExecutorOptions) -> Result<Self> {
         options.check_known(self.executor_type_id(), &["threads", "tasks_per_thread"])?;
         let threads = options.parse("threads")?.unwrap_or(self.threads);
-        let tasks = options.parse("tasks_per_thread")?.unwrap_or(self.tasks_per_thread);
+        let tasks = options
+            .parse("tasks_per_thread")?
+            .unwrap_or(self.tasks_per_thread);
         Self::build(threads, tasks)
     }
 
@@ -139,7 +148,9 @@ pub struct AsyncExecutor {
 impl AsyncExecutor {
     /// An executor with at most `max_in_flight` (at least 1) packets in flight.
     pub fn new(max_in_flight: usize) -> Self {
-        AsyncExecutor { max_in_flight: max_in_flight.max(1) }
+        AsyncExecutor {
+            max_in_flight: max_in_flight.max(1),
+        }
     }
 
     /// The concurrency limit.
@@ -193,7 +204,9 @@ impl DynExecutor for AsyncExecutor {
 
     fn with_options(&self, options: &ExecutorOptions) -> Result<Self> {
         options.check_known(self.executor_type_id(), &["max_in_flight"])?;
-        let n: usize = options.parse("max_in_flight")?.unwrap_or(self.max_in_flight);
+        let n: usize = options
+            .parse("max_in_flight")?
+            .unwrap_or(self.max_in_flight);
         if n == 0 {
             return Err(ExecutorError::InvalidOption {
                 option: "max_in_flight".into(),

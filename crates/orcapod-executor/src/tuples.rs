@@ -40,12 +40,21 @@ fn arg_column<'a, T: ColumnType>(
             .and_then(|d| d.as_ref())
             .and_then(|d| d.downcast_ref::<T>())
             .map(ArgColumn::Const)
-            .ok_or_else(|| (i, "the column is absent and the parameter has no default".to_string())),
+            .ok_or_else(|| {
+                (
+                    i,
+                    "the column is absent and the parameter has no default".to_string(),
+                )
+            }),
     }
 }
 
 #[inline]
-fn read_arg<T: ColumnType>(col: &ArgColumn<'_, T>, i: usize, row: usize) -> Result<T, (usize, String)> {
+fn read_arg<T: ColumnType>(
+    col: &ArgColumn<'_, T>,
+    i: usize,
+    row: usize,
+) -> Result<T, (usize, String)> {
     match col {
         ArgColumn::Array(reader) => match T::read(reader, row) {
             Ok(Some(v)) => Ok(v),

@@ -42,14 +42,20 @@ impl Version {
             .find(|c: char| c.is_ascii_digit())
             .ok_or_else(|| invalid("expected '<prefix><major>.<minor>', found no digits"))?;
         let rest = &version[digits_start..];
-        let digits_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let major = rest[..digits_end]
             .parse::<u64>()
             .map_err(|e| invalid(&format!("major version: {e}")))?;
         let minor = rest[digits_end..]
             .strip_prefix('.')
             .ok_or_else(|| invalid("expected a '.' after the major version (e.g. 'v1.0')"))?;
-        Ok(Version { raw: version.to_string(), major, minor: minor.to_string() })
+        Ok(Version {
+            raw: version.to_string(),
+            major,
+            minor: minor.to_string(),
+        })
     }
 
     /// The major version (part of identity).
@@ -75,7 +81,11 @@ impl Version {
 
 impl Default for Version {
     fn default() -> Self {
-        Version { raw: DEFAULT_VERSION.to_string(), major: 0, minor: "0".to_string() }
+        Version {
+            raw: DEFAULT_VERSION.to_string(),
+            major: 0,
+            minor: "0".to_string(),
+        }
     }
 }
 

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::{column_values, int_source};
 use orcapod_datagram::{DataType, Value};
 use orcapod_executor::{
-    BatchOutput, BlockingKind, CommandPacketFunction, DynExecutor, ExecutionData, Executor, ExecutorError,
-    ExecutorOptions, FunctionBuilder, FunctionPod, InputBatch, PacketFunction, Result,
+    BatchOutput, BlockingKind, CommandPacketFunction, DynExecutor, ExecutionData, Executor,
+    ExecutorError, ExecutorOptions, FunctionBuilder, FunctionPod, InputBatch, PacketFunction,
+    Result,
 };
 
 /// Runs a batch in fixed-size pieces, last piece first (to prove reassembly keeps order),
@@ -38,7 +39,10 @@ impl DynExecutor for BackwardsExecutor {
         let mut outputs: Vec<(usize, BatchOutput)> = Vec::new();
         for r in ranges.into_iter().rev() {
             self.pieces_run.fetch_add(1, Ordering::SeqCst);
-            outputs.push((r.start, function.call_batch(&input.slice(r.start, r.len()))?));
+            outputs.push((
+                r.start,
+                function.call_batch(&input.slice(r.start, r.len()))?,
+            ));
         }
         outputs.sort_by_key(|(start, _)| *start);
         BatchOutput::concat(outputs.into_iter().map(|(_, o)| o).collect())
@@ -61,28 +65,56 @@ impl Executor<BlockingKind> for BackwardsExecutor {}
 
 #[test]
 fn custom_executor_runs_typed_functions_in_order() {
-    let exec = BackwardsExecutor { piece: 3, pieces_run: Arc::default() };
-    let f = FunctionBuilder::new("square").input::<i64>("x").output::<i64>("y").build(|x: i64| x * x);
-    let pod = FunctionPod::new(f).with_max_chunk_rows(10).with_executor(exec.clone());
+    let exec = BackwardsExecutor {
+        piece: 3,
+        pieces_run: Arc::default(),
+    };
+    let f = FunctionBuilder::new("square")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .build(|x: i64| x * x);
+    let pod = FunctionPod::new(f)
+        .with_max_chunk_rows(10)
+        .with_executor(exec.clone());
     let stream = pod.process(&[int_source(25)]).unwrap();
     let out = stream.materialize().unwrap();
-    assert_eq!(column_values(&out, "y"), (0..25).map(|x| Value::Int(x * x)).collect::<Vec<_>>());
+    assert_eq!(
+        column_values(&out, "y"),
+        (0..25).map(|x| Value::Int(x * x)).collect::<Vec<_>>()
+    );
     assert!(exec.pieces_run.load(Ordering::SeqCst) > 5);
     assert_eq!(stream.execution_data().executor_info["piece"], "3");
 
-    let wider = exec.with_options(&ExecutorOptions::new().set("piece", 5)).unwrap();
+    let wider = exec
+        .with_options(&ExecutorOptions::new().set("piece", 5))
+        .unwrap();
     assert_eq!((exec.piece, wider.piece), (3, 5));
 }
 
 #[test]
 fn custom_executor_is_checked_on_the_dynamic_path() {
-    let exec: Arc<dyn DynExecutor> = Arc::new(BackwardsExecutor { piece: 2, pieces_run: Arc::default() });
-    let command = CommandPacketFunction::builder("echo", "echo").input("x", DataType::Int).build().unwrap();
+    let exec: Arc<dyn DynExecutor> = Arc::new(BackwardsExecutor {
+        piece: 2,
+        pieces_run: Arc::default(),
+    });
+    let command = CommandPacketFunction::builder("echo", "echo")
+        .input("x", DataType::Int)
+        .build()
+        .unwrap();
     assert!(matches!(
         FunctionPod::new(command).with_dyn_executor(exec.clone()),
         Err(ExecutorError::UnsupportedExecutor { executor, .. }) if executor == "backwards.v0"
     ));
-    let f = FunctionBuilder::new("neg").input::<i64>("x").output::<i64>("y").build(|x: i64| -x);
-    let out = FunctionPod::new(f).with_dyn_executor(exec).unwrap().process(&[int_source(4)]).unwrap().materialize().unwrap();
+    let f = FunctionBuilder::new("neg")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .build(|x: i64| -x);
+    let out = FunctionPod::new(f)
+        .with_dyn_executor(exec)
+        .unwrap()
+        .process(&[int_source(4)])
+        .unwrap()
+        .materialize()
+        .unwrap();
     assert_eq!(column_values(&out, "y"), [0, -1, -2, -3].map(Value::Int));
 }

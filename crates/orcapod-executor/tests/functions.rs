@@ -2,31 +2,45 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use arrow_array::{ArrayRef, Int64Array};
 use common::{column_values, source_a};
-use orcapod_datagram::{ColumnConfig, DataType, Field, Source, SourceOptions, Value, rows};
+use orcapod_datagram::{ColumnConfig, Source, SourceOptions, Value, rows};
 use orcapod_executor::{
-    ExecutorError, FunctionBuilder, FunctionPod, InputBatch, PacketFunction, Version, packet_function,
+    ExecutorError, FunctionBuilder, FunctionPod, PacketFunction, Version, packet_function,
 };
 
 #[test]
 fn version_parsing() {
-    for (s, major, minor) in
-        [("v0.0", 0, "0"), ("v1.3", 1, "3"), ("1.5.2", 1, "5.2"), ("v2.0rc", 2, "0rc"), ("0.1", 0, "1")]
-    {
+    for (s, major, minor) in [
+        ("v0.0", 0, "0"),
+        ("v1.3", 1, "3"),
+        ("1.5.2", 1, "5.2"),
+        ("v2.0rc", 2, "0rc"),
+        ("0.1", 0, "1"),
+    ] {
         let v = Version::parse(s).unwrap();
         assert_eq!((v.major(), v.minor()), (major, minor), "{s}");
     }
     for bad in ["v1", "no_dots", "", "v.1"] {
-        assert!(matches!(Version::parse(bad), Err(ExecutorError::InvalidVersion { .. })), "{bad}");
+        assert!(
+            matches!(
+                Version::parse(bad),
+                Err(ExecutorError::InvalidVersion { .. })
+            ),
+            "{bad}"
+        );
     }
     // Case 33: a bad version is rejected when the function is defined.
-    let err = FunctionBuilder::new("f").version("v1").input::<i64>("x").output::<i64>("y").try_build(|x: i64| x);
+    let err = FunctionBuilder::new("f")
+        .version("v1")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .try_build(|x: i64| x);
     assert!(matches!(err, Err(ExecutorError::InvalidVersion { .. })));
-    let f = FunctionBuilder::new("f").version("1.5.2").input::<i64>("x").output::<i64>("y").build(|x: i64| x);
+    let f = FunctionBuilder::new("f")
+        .version("1.5.2")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .build(|x: i64| x);
     assert_eq!((f.major_version(), f.minor_version()), (1, "5.2"));
     assert_eq!(f.uri().components()[2], "v1");
 }
@@ -34,16 +48,33 @@ fn version_parsing() {
 #[test]
 #[should_panic(expected = "invalid packet function definition")]
 fn build_panics_on_invalid_definition() {
-    FunctionBuilder::new("f").input::<i64>("x").output::<i64>("y").output::<i64>("y").build(|x: i64| (x, x));
+    FunctionBuilder::new("f")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .output::<i64>("y")
+        .build(|x: i64| (x, x));
 }
 
 #[test]
 fn reserved_and_duplicate_names_are_rejected() {
-    let dup = FunctionBuilder::new("f").input::<i64>("x").input::<i64>("x").output::<i64>("y").try_build(|a: i64, b: i64| a + b);
+    let dup = FunctionBuilder::new("f")
+        .input::<i64>("x")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .try_build(|a: i64, b: i64| a + b);
     assert!(matches!(dup, Err(ExecutorError::InvalidFunction { .. })));
-    let reserved = FunctionBuilder::new("f").input::<i64>("_x").output::<i64>("y").try_build(|a: i64| a);
-    assert!(matches!(reserved, Err(ExecutorError::InvalidFunction { .. })));
-    let colon = FunctionBuilder::new("a:b").input::<i64>("x").output::<i64>("y").try_build(|a: i64| a);
+    let reserved = FunctionBuilder::new("f")
+        .input::<i64>("_x")
+        .output::<i64>("y")
+        .try_build(|a: i64| a);
+    assert!(matches!(
+        reserved,
+        Err(ExecutorError::InvalidFunction { .. })
+    ));
+    let colon = FunctionBuilder::new("a:b")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .try_build(|a: i64| a);
     assert!(matches!(colon, Err(ExecutorError::InvalidFunction { .. })));
 }
 
@@ -60,7 +91,11 @@ fn macro_identity_follows_the_body_unless_pinned() {
     let b = packet_function! { fn f(x: i64) -> (y: i64) { x + 2 } };
     assert_eq!(a.content_hash(), a_again.content_hash(), "deterministic");
     assert_eq!(a.content_hash(), a_reformatted.content_hash());
-    assert_ne!(a.content_hash(), b.content_hash(), "editing the body changes identity");
+    assert_ne!(
+        a.content_hash(),
+        b.content_hash(),
+        "editing the body changes identity"
+    );
     let name = &a.uri().components()[0];
     assert!(name.starts_with("f@") && name.len() == 2 + 16, "{name}");
     assert_eq!(a.canonical_name(), "f");
@@ -68,11 +103,26 @@ fn macro_identity_follows_the_body_unless_pinned() {
 
     let pa = packet_function! { #[version = "v0.0"] fn f(x: i64) -> (y: i64) { x + 1 } };
     let pb = packet_function! { #[version = "v0.3"] fn f(x: i64) -> (y: i64) { x + 2 } };
-    assert_eq!(pa.content_hash(), pb.content_hash(), "pinned: same name, outputs, major version");
+    assert_eq!(
+        pa.content_hash(),
+        pb.content_hash(),
+        "pinned: same name, outputs, major version"
+    );
     assert_eq!(pa.uri().components()[0], "f");
-    assert_ne!(pa.implementation_hash(), pb.implementation_hash(), "still recorded");
-    let plain = FunctionBuilder::new("f").input::<i64>("x").output::<i64>("y").build(|x: i64| x + 1);
-    assert_eq!(pa.content_hash(), plain.content_hash(), "a builder closure has no implementation hash");
+    assert_ne!(
+        pa.implementation_hash(),
+        pb.implementation_hash(),
+        "still recorded"
+    );
+    let plain = FunctionBuilder::new("f")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .build(|x: i64| x + 1);
+    assert_eq!(
+        pa.content_hash(),
+        plain.content_hash(),
+        "a builder closure has no implementation hash"
+    );
     let bumped = packet_function! { #[version = "v1.0"] fn f(x: i64) -> (y: i64) { x + 2 } };
     assert_ne!(bumped.content_hash(), pa.content_hash());
 
@@ -81,7 +131,12 @@ fn macro_identity_follows_the_body_unless_pinned() {
         #[type_id = "python.function.v0"]
         fn add_one(x: i64) -> (z: i64) { x + 1 }
     };
-    assert!(FunctionPod::new(py).content_hash().to_string().starts_with("semantic_v0.1:1f63dc30"));
+    assert!(
+        FunctionPod::new(py)
+            .content_hash()
+            .to_string()
+            .starts_with("semantic_v0.1:1f63dc30")
+    );
 }
 
 #[test]
@@ -89,7 +144,11 @@ fn macro_outputs_and_optional_parameter() {
     // Case 30: f(x:int, y:int=5) on A → 15, 25; y is optional.
     let f = packet_function! { fn f(x: i64, y: i64 = 5) -> (z: i64) { x + y } };
     assert_eq!(f.info().optional_inputs(), ["y"]);
-    let out = FunctionPod::new(f).process(&[source_a()]).unwrap().materialize().unwrap();
+    let out = FunctionPod::new(f)
+        .process(&[source_a()])
+        .unwrap()
+        .materialize()
+        .unwrap();
     assert_eq!(column_values(&out, "z"), [Value::Int(15), Value::Int(25)]);
 
     let ratio = packet_function! {
@@ -103,9 +162,19 @@ fn macro_outputs_and_optional_parameter() {
         SourceOptions::new(["id"]),
     )
     .unwrap();
-    let out = FunctionPod::new(ratio).process(&[src.into_stream()]).unwrap().materialize().unwrap();
-    assert_eq!(column_values(&out, "ratio"), [Value::Float(1.5), Value::Float(0.5)]);
-    assert_eq!(column_values(&out, "ok"), [Value::Bool(true), Value::Bool(false)]);
+    let out = FunctionPod::new(ratio)
+        .process(&[src.into_stream()])
+        .unwrap()
+        .materialize()
+        .unwrap();
+    assert_eq!(
+        column_values(&out, "ratio"),
+        [Value::Float(1.5), Value::Float(0.5)]
+    );
+    assert_eq!(
+        column_values(&out, "ok"),
+        [Value::Bool(true), Value::Bool(false)]
+    );
 }
 
 #[test]
@@ -115,17 +184,32 @@ fn option_outputs_keep_nulls_and_top_level_none_drops() {
         .input::<i64>("x")
         .output::<Option<i64>>("y")
         .build(|x: i64| (x > 10).then_some(x));
-    let out = FunctionPod::new(nullable).process(&[source_a()]).unwrap().materialize().unwrap();
+    let out = FunctionPod::new(nullable)
+        .process(&[source_a()])
+        .unwrap()
+        .materialize()
+        .unwrap();
     assert_eq!(out.num_rows(), 2);
     assert_eq!(column_values(&out, "y"), [Value::Null, Value::Int(20)]);
-    assert!(out.output_schema(&ColumnConfig::default()).unwrap().1.get("y").unwrap().nullable);
+    assert!(
+        out.output_schema(&ColumnConfig::default())
+            .unwrap()
+            .1
+            .get("y")
+            .unwrap()
+            .nullable
+    );
 
     // A top-level None drops the packet.
     let filtering = FunctionBuilder::new("filter")
         .input::<i64>("x")
         .output::<i64>("y")
         .build(|x: i64| (x > 10).then_some(x));
-    let out = FunctionPod::new(filtering).process(&[source_a()]).unwrap().materialize().unwrap();
+    let out = FunctionPod::new(filtering)
+        .process(&[source_a()])
+        .unwrap()
+        .materialize()
+        .unwrap();
     assert_eq!(column_values(&out, "id"), [Value::Int(2)]);
     assert_eq!(column_values(&out, "y"), [Value::Int(20)]);
 
@@ -134,62 +218,24 @@ fn option_outputs_keep_nulls_and_top_level_none_drops() {
         .input::<i64>("x")
         .output::<Option<i64>>("y")
         .build(|x: i64| if x > 10 { None } else { Some(None::<i64>) });
-    let out = FunctionPod::new(both).process(&[source_a()]).unwrap().materialize().unwrap();
+    let out = FunctionPod::new(both)
+        .process(&[source_a()])
+        .unwrap()
+        .materialize()
+        .unwrap();
     assert_eq!(column_values(&out, "y"), [Value::Null]);
 }
 
 #[test]
-fn all_supported_types_round_trip() {
-    let f = FunctionBuilder::new("types")
-        .input::<i64>("a")
-        .input::<i32>("b")
-        .input::<f64>("c")
-        .input::<bool>("d")
-        .input::<String>("e")
-        .input::<Option<f32>>("g")
-        .output::<i32>("b2")
-        .output::<f32>("g2")
-        .output::<Vec<u8>>("bytes")
-        .output::<PathBuf>("path")
-        .output::<Vec<i64>>("list")
-        .output::<Option<String>>("text")
-        .build(|a: i64, b: i32, c: f64, d: bool, e: String, g: Option<f32>| {
-            (
-                b * 2,
-                g.unwrap_or(c as f32),
-                e.clone().into_bytes(),
-                PathBuf::from(format!("/tmp/{e}")),
-                vec![a; 2],
-                d.then(|| e.to_uppercase()),
-            )
-        });
-    let schema = f.output_schema();
-    assert_eq!(schema.get("path").unwrap().dtype, DataType::Path);
-    assert_eq!(schema.get("list").unwrap().dtype, DataType::List(Box::new(DataType::Int)));
-    assert!(f.input_schema().get("g").unwrap().nullable);
-    let src = Source::from_rows(
-        rows![
-            {"id" => 1, "a" => 1, "b" => 2, "c" => 0.5, "d" => true, "e" => "x", "g" => Value::Null},
-            {"id" => 2, "a" => 3, "b" => 4, "c" => 1.5, "d" => false, "e" => "y", "g" => 2.5},
-        ],
-        SourceOptions::new(["id"]),
-    )
-    .unwrap();
-    let out = FunctionPod::new(f).process(&[src.into_stream()]).unwrap().materialize().unwrap();
-    assert_eq!(column_values(&out, "b2"), [Value::Int(4), Value::Int(8)]);
-    assert_eq!(column_values(&out, "g2"), [Value::Float(0.5), Value::Float(2.5)]);
-    assert_eq!(column_values(&out, "bytes"), [Value::Bytes(b"x".to_vec()), Value::Bytes(b"y".to_vec())]);
-    assert_eq!(column_values(&out, "path")[0], Value::Str("/tmp/x".into()));
-    assert_eq!(column_values(&out, "list")[1], Value::List(vec![Value::Int(3), Value::Int(3)]));
-    assert_eq!(column_values(&out, "text"), [Value::Str("X".into()), Value::Null]);
-    let (_, packets) = out.output_schema(&ColumnConfig::default()).unwrap();
-    assert_eq!(packets.get("path").unwrap().dtype, DataType::Path, "path columns keep their tag");
-}
-
-#[test]
 fn arity_zero_and_six() {
-    let zero = FunctionBuilder::new("const").output::<i64>("c").build(|| 42);
-    let out = FunctionPod::new(zero).process(&[source_a()]).unwrap().materialize().unwrap();
+    let zero = FunctionBuilder::new("const")
+        .output::<i64>("c")
+        .build(|| 42);
+    let out = FunctionPod::new(zero)
+        .process(&[source_a()])
+        .unwrap()
+        .materialize()
+        .unwrap();
     assert_eq!(column_values(&out, "c"), [Value::Int(42), Value::Int(42)]);
     let six = FunctionBuilder::new("six")
         .input_or::<i64>("p1", 1)
@@ -205,50 +251,11 @@ fn arity_zero_and_six() {
         .output::<i64>("o5")
         .output::<i64>("o6")
         .build(|a: i64, b: i64, c: i64, d: i64, e: i64, x: i64| (a, b, c, d, e, x));
-    let out = FunctionPod::new(six).process(&[source_a()]).unwrap().materialize().unwrap();
+    let out = FunctionPod::new(six)
+        .process(&[source_a()])
+        .unwrap()
+        .materialize()
+        .unwrap();
     assert_eq!(column_values(&out, "o5"), [Value::Int(5), Value::Int(5)]);
     assert_eq!(column_values(&out, "o6"), [Value::Int(10), Value::Int(20)]);
-}
-
-#[test]
-fn binding_errors_name_column_and_types() {
-    // Case 29: a function needing x:str applied to A (x:int).
-    let wants_str = FunctionBuilder::new("upper").input::<String>("x").output::<String>("y").build(|x: String| x);
-    match FunctionPod::new(wants_str).process(&[source_a()]) {
-        Err(ExecutorError::InputTypeMismatch { column, expected, found, .. }) => {
-            assert_eq!((column.as_str(), expected.as_str(), found.as_str()), ("x", "str", "int"));
-        }
-        other => panic!("expected a type mismatch, got {other:?}"),
-    }
-    let wants_w = FunctionBuilder::new("f").input::<f64>("w").output::<f64>("y").build(|w: f64| w);
-    let err = FunctionPod::new(wants_w).process(&[source_a()]).unwrap_err();
-    assert!(matches!(&err, ExecutorError::MissingInput { column, available, .. } if column == "w" && available == "x"), "{err}");
-    assert!(err.to_string().contains("'w' of type float"), "{err}");
-
-    // A nullable column cannot feed a non-Option parameter, but can feed an Option one.
-    let nullable_src = Source::from_rows(rows![{"id" => 1, "x" => Value::Null}, {"id" => 2, "x" => 3}], SourceOptions::new(["id"]))
-        .unwrap()
-        .into_stream();
-    let strict = FunctionBuilder::new("f").input::<i64>("x").output::<i64>("y").build(|x: i64| x);
-    match FunctionPod::new(strict).process(std::slice::from_ref(&nullable_src)) {
-        Err(ExecutorError::InputTypeMismatch { expected, found, .. }) => {
-            assert_eq!((expected.as_str(), found.as_str()), ("int", "int | None"));
-        }
-        other => panic!("expected a nullability mismatch, got {other:?}"),
-    }
-    let lenient = FunctionBuilder::new("f").input::<Option<i64>>("x").output::<i64>("y").build(|x: Option<i64>| x.unwrap_or(-1));
-    let out = FunctionPod::new(lenient).process(&[nullable_src]).unwrap().materialize().unwrap();
-    assert_eq!(column_values(&out, "y"), [Value::Int(-1), Value::Int(3)]);
-}
-
-#[test]
-fn call_batch_directly_on_arrow_columns() {
-    let f = FunctionBuilder::new("inc").input::<i64>("x").output::<i64>("y").build(|x: i64| x + 1);
-    let x: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3]));
-    let out = f.call_batch(&InputBatch::new(vec![Some(x)], 3).unwrap()).unwrap();
-    assert_eq!(out.columns()[0].as_ref(), &Int64Array::from(vec![2, 3, 4]) as &dyn arrow_array::Array);
-    let schema = arrow_schema::Schema::new(vec![Field::new("x", DataType::Int).to_arrow()]);
-    let batch = arrow_array::RecordBatch::try_new(Arc::new(schema), vec![Arc::new(Int64Array::from(vec![7]))]).unwrap();
-    let bound = InputBatch::bind(f.info(), &batch).unwrap();
-    assert_eq!(f.call_batch(&bound).unwrap().columns()[0].len(), 1);
 }

@@ -272,19 +272,31 @@ pub(crate) fn join_indices(
             let rk = Keys::encode(&conv, &right_cols)?;
             inner_join(&lk, &rk)
         };
-        for slot in idx.iter_mut().take(k) {
-            *slot = Some(match slot.take() {
-                None => li.clone(),
-                Some(prev) => li.iter().map(|&r| prev[r as usize]).collect(),
-            });
+        // An identity selection (every row once, in order) leaves the earlier inputs untouched.
+        if !is_identity(&li, len) {
+            for slot in idx.iter_mut().take(k) {
+                *slot = Some(match slot.take() {
+                    None => li.clone(),
+                    Some(prev) => li.iter().map(|&r| prev[r as usize]).collect(),
+                });
+            }
         }
         len = ri.len();
-        idx[k] = Some(ri);
+        idx[k] = if is_identity(&ri, right.num_rows()) {
+            None
+        } else {
+            Some(ri)
+        };
     }
     Ok((
         len,
         idx.into_iter().map(|v| v.map(UInt32Array::from)).collect(),
     ))
+}
+
+/// Does `indices` select every one of `n` rows exactly once, in order?
+fn is_identity(indices: &[u32], n: usize) -> bool {
+    indices.len() == n && indices.iter().enumerate().all(|(i, &r)| r as usize == i)
 }
 
 fn column(stream: &Stream, name: &str) -> Result<ArrayRef> {

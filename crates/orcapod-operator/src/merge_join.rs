@@ -1,10 +1,11 @@
 //! [`MergeJoin`]: binary join that merges colliding packet columns into sorted lists.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, LargeListArray, ListArray};
 use arrow_buffer::OffsetBuffer;
-use arrow_row::{RowConverter, SortField};
+use arrow_ord::ord::make_comparator;
 use arrow_schema::{DataType, FieldRef};
 use orcapod_datagram::constants::source_info_column;
 use orcapod_datagram::{Stream, StreamSchema};
@@ -167,15 +168,16 @@ fn merge_pair(
             arrow_cast::cast(&sources[1], sources[0].data_type())?,
         ]
     };
-    let conv = RowConverter::new(vec![
-        SortField::new(values[0].data_type().clone()),
-        SortField::new(sources[0].data_type().clone()),
-    ])?;
-    let left = conv.convert_columns(&[values[0].clone(), sources[0].clone()])?;
-    let right = conv.convert_columns(&[values[1].clone(), sources[1].clone()])?;
+    // Ascending, nulls first; ties broken by the source token, then left first.
+    let opts = arrow_schema::SortOptions {
+        descending: false,
+        nulls_first: true,
+    };
+    let by_value = make_comparator(values[1].as_ref(), values[0].as_ref(), opts)?;
+    let by_source = make_comparator(sources[1].as_ref(), sources[0].as_ref(), opts)?;
     let mut picks = Vec::with_capacity(2 * len);
     for r in 0..len {
-        if right.row(r) < left.row(r) {
+        if by_value(r, r).then_with(|| by_source(r, r)) == Ordering::Less {
             picks.extend([(1, r), (0, r)]);
         } else {
             picks.extend([(0, r), (1, r)]);

@@ -177,8 +177,14 @@ impl RocksStore {
             false => rocksdb::LogLevel::Fatal,
         });
         opts.set_write_buffer_size(options.write_buffer_bytes.max(64 << 10));
+        // Bloom filters (SST and memtable) make the duplicate check of absent ids cheap; the
+        // data-block hash index speeds up point lookups of record keys.
+        opts.set_memtable_prefix_bloom_ratio(0.05);
+        opts.set_memtable_whole_key_filtering(true);
         let mut table = BlockBasedOptions::default();
         table.set_bloom_filter(10.0, false);
+        table.set_data_block_index_type(rocksdb::DataBlockIndexType::BinaryAndHash);
+        table.set_data_block_hash_ratio(0.75);
         let cache =
             Cache::new_lru_cache(options.block_cache_bytes).map_err(|e| StoreError::Io {
                 path: dir.clone(),

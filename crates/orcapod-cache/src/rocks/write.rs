@@ -33,16 +33,21 @@ impl Catalog for RocksStore {
 
     fn existing(&self, path: &TablePath, ids: &LargeBinaryArray) -> Result<Vec<bool>> {
         let prefix = keys::record_prefix(path);
-        let keys: Vec<Vec<u8>> = ids
+        let mut keys: Vec<(Vec<u8>, usize)> = ids
             .iter()
-            .map(|id| keys::record_key(&prefix, id.unwrap_or_default()))
+            .enumerate()
+            .map(|(i, id)| (keys::record_key(&prefix, id.unwrap_or_default()), i))
             .collect();
+        keys.sort_unstable();
         let cf = self.default_cf()?;
-        self.db
-            .batched_multi_get_cf(cf, &keys, false)
-            .into_iter()
-            .map(|r| r.map(|v| v.is_some()).map_err(|e| self.err(&e)))
-            .collect()
+        let found = self
+            .db
+            .batched_multi_get_cf(cf, keys.iter().map(|(k, _)| k), true);
+        let mut exists = vec![false; keys.len()];
+        for (r, (_, i)) in found.into_iter().zip(&keys) {
+            exists[*i] = r.map_err(|e| self.err(&e))?.is_some();
+        }
+        Ok(exists)
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use arrow_array::RecordBatch;
 use arrow_schema::DataType;
-use orcapod_datagram::{ColumnConfig, RowSet, Source, SourceOptions, Stream, Value};
+use orcapod_datagram::{ColumnConfig, RowSet, Source, SourceOptions, Stream, Value, rows};
 use serde_json::{Value as Json, json};
 
 /// Directory of the orcapod-python 0.1.4 fixtures. `ORCAPOD_SHARED_DIR` overrides the default
@@ -291,4 +291,51 @@ pub fn check_case(stream: &Stream, case: &Json, label: &str) {
         case["hashes"]["pipeline_hash"],
         "{label}: pipeline hash"
     );
+}
+
+// ---- spec §22 notation: A, B and friends ----
+
+pub fn src(rows: orcapod_datagram::RowSet, tags: &[&str], id: &str) -> Stream {
+    Source::from_rows(rows, SourceOptions::new(tags.iter().copied()).source_id(id))
+        .unwrap()
+        .into_stream()
+}
+
+pub fn a() -> Stream {
+    src(
+        rows![{"id" => 1, "x" => 10}, {"id" => 2, "x" => 20}],
+        &["id"],
+        "A",
+    )
+}
+
+pub fn b() -> Stream {
+    src(
+        rows![{"id" => 1, "y" => 100}, {"id" => 3, "y" => 300}],
+        &["id"],
+        "B",
+    )
+}
+
+pub fn cell(s: &Stream, col: &str, row: usize) -> Value {
+    Value::from_array(
+        s.column(col)
+            .unwrap_or_else(|| panic!("no column {col}"))
+            .as_ref(),
+        row,
+    )
+    .unwrap()
+}
+
+pub fn record_id(source_id: &str, token: &str) -> Value {
+    let ns = orcapod_datagram::constants::SOURCE_RECORD_NAMESPACE;
+    Value::Bytes(
+        uuid::Uuid::new_v5(&ns, format!("{source_id}::{token}").as_bytes())
+            .as_bytes()
+            .to_vec(),
+    )
+}
+
+pub fn sorted_all(s: &Stream) -> arrow_array::RecordBatch {
+    s.as_table(&ColumnConfig::all().sorted()).unwrap()
 }
