@@ -132,6 +132,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("lookup") {
+        lookup_only(max);
+        return;
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("single") {
         single_record_adds();
         return;
@@ -219,4 +223,20 @@ fn single_record_adds() {
             start.elapsed()
         );
     }
+}
+
+/// Loads `n` records into RocksDB, reopens, and times warm lookups only.
+fn lookup_only(n: usize) {
+    let path = TablePath::new(["bench", "t"]).expect("path");
+    let sets = batches(n);
+    let dir = tempfile::tempdir().expect("dir");
+    {
+        let rocks = RocksStore::open(dir.path()).expect("open");
+        let t = add_all(&rocks, &path, &sets);
+        rocks.flush().expect("flush");
+        println!("add {:.0} ns/record", per(t, n));
+    }
+    let rocks = RocksStore::open(dir.path()).expect("open");
+    let (many, one) = lookups(&rocks, &path, n);
+    println!("rocksdb {n}: get_records(1000 ids) {many:.0} ns/id, get_record {one:.0} ns/id");
 }

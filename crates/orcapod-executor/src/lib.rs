@@ -83,7 +83,7 @@ pub use function::{
     RUST_ASYNC_FUNCTION_TYPE_ID, RUST_FUNCTION_TYPE_ID,
 };
 pub use info::{FunctionInfo, FunctionUri, IMPLEMENTATION_HASH_CHARS};
-pub use pod::{DEFAULT_MAX_CHUNK_ROWS, FunctionPod, check_executor};
+pub use pod::{DEFAULT_MAX_CHUNK_ROWS, FunctionPod, check_executor, pod_stream_identity};
 pub use pod_stream::{FunctionPodStream, PodResults, PodRows};
 pub use pools::{AsyncExecutor, ThreadPoolExecutor};
 pub use version::{DEFAULT_VERSION, Version};

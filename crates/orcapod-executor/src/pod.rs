@@ -180,7 +180,7 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<
         }
         let input = combine_inputs(streams)?;
         let inputs = bind(self.function.as_ref(), &input)?;
-        let identity = pod_stream_identity(self.content_hash(), self.pipeline_hash(), &input)?;
+        let identity = pod_stream_identity(self.content_hash(), self.pipeline_hash(), input.identity())?;
         Ok(FunctionPodStream::new(
             self.stream_config(input, inputs, identity, false),
         ))
@@ -234,10 +234,25 @@ pub(crate) fn bind(function: &dyn PacketFunction, input: &Stream) -> Result<Inpu
 }
 
 /// `(pod, frozenset([input]))` for content and pipeline hashes (orcapod-python §4.5).
-pub(crate) fn pod_stream_identity(
+/// The identities of a function pod's output stream (orcapod-python §4.5):
+/// `content = hash((pod content hash, frozenset([input content hash])))`, and the pipeline hash
+/// likewise from the pod's and the input's pipeline hashes.
+///
+/// ```
+/// use orcapod_datagram::{rows, Source, SourceOptions};
+/// use orcapod_executor::{pod_stream_identity, FunctionBuilder, FunctionPod};
+/// let f = FunctionBuilder::new("inc").input::<i64>("x").output::<i64>("y").build(|x: i64| x + 1);
+/// let pod = FunctionPod::new(f);
+/// let src = Source::from_rows(rows![{"id" => 1, "x" => 1}], SourceOptions::new(["id"]))?;
+/// let out = pod.process(&[src.stream().clone()])?;
+/// let predicted = pod_stream_identity(pod.content_hash(), pod.pipeline_hash(), src.stream().identity())?;
+/// assert_eq!(&predicted, out.identity());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn pod_stream_identity(
     content: &ContentHash,
     pipeline: &ContentHash,
-    input: &Stream,
+    input: &StreamIdentity,
 ) -> Result<StreamIdentity> {
     let hasher = DataContext::default_context().semantic_hasher();
     let structure = |pod: &ContentHash, upstream: &ContentHash| {
@@ -247,7 +262,7 @@ pub(crate) fn pod_stream_identity(
         ])
     };
     Ok(StreamIdentity {
-        content_hash: hasher.hash(&structure(content, input.content_hash()))?,
-        pipeline_hash: hasher.hash(&structure(pipeline, input.pipeline_hash()))?,
+        content_hash: hasher.hash(&structure(content, &input.content_hash))?,
+        pipeline_hash: hasher.hash(&structure(pipeline, &input.pipeline_hash))?,
     })
 }

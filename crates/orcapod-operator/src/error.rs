@@ -152,6 +152,30 @@ pub enum OperatorError {
         /// Why the comparison is rejected.
         reason: String,
     },
+    /// Pick / Index applied to a column of the wrong kind, or with a field that does not exist.
+    #[error("{operator}: cannot project column '{column}' of type {column_type}: {reason}")]
+    NotProjectable {
+        /// Operator identity name.
+        operator: &'static str,
+        /// The column.
+        column: String,
+        /// Its logical type.
+        column_type: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Pick / Index with `fail_on_miss`: a row has no such element.
+    #[error("{operator}: row {row} of column '{column}' has no element {element}")]
+    ProjectionMiss {
+        /// Operator identity name.
+        operator: &'static str,
+        /// The column.
+        column: String,
+        /// Zero-based row index in the input.
+        row: usize,
+        /// The missing key or index.
+        element: String,
+    },
     /// A data-model error (building the output stream, reading types, ...).
     #[error(transparent)]
     Datagram(#[from] orcapod_datagram::DatagramError),

@@ -14,6 +14,7 @@
 //! | [`SelectPacketColumns`] / [`DropPacketColumns`] | 1 | `("SelectDataColumns" / "DropDataColumns", [cols], strict)` |
 //! | [`MapTags`] / [`MapPackets`] | 1 | `("MapTags" / "MapData", {old: new}, drop_unmapped)` |
 //! | [`Filter`] | 1 | `("Filter", predicate)` |
+//! | [`Pick`] / [`Index`] | 1 | `("Pick", column, key, out)` / `("Index", column, i, out)` |
 //!
 //! Every operator implements [`Operator`]: identity and hashes, arity and argument symmetry,
 //! schema prediction ([`Operator::output_schema`], exact for every column role) and computation
@@ -47,6 +48,7 @@ mod join_plan;
 mod map;
 mod merge_join;
 mod operator;
+mod pick_index;
 mod provenance;
 mod semi_join;
 mod util;
@@ -60,5 +62,6 @@ pub use join::Join;
 pub use map::{MapPackets, MapTags};
 pub use merge_join::MergeJoin;
 pub use operator::{ArgumentSymmetry, Arity, Operator};
+pub use pick_index::{Index, Pick};
 pub use provenance::JoinOptions;
 pub use semi_join::SemiJoin;

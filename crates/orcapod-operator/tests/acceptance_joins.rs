@@ -4,7 +4,7 @@
 mod common;
 
 use common::{a, b, cell, record_id, sorted_all, src};
-use orcapod_datagram::{ColumnConfig, Stream, Value, rows};
+use orcapod_datagram::{ColumnConfig, Value, rows};
 use orcapod_hash::DataContext;
 use orcapod_operator::{Join, JoinOptions, MergeJoin, Operator, OperatorError, SemiJoin};
 

@@ -22,6 +22,21 @@ use crate::value::{check_lookup_type, encode_column};
 /// invisible and harmlessly redone).
 const INDEX_BUILD_BATCH: usize = 100_000;
 
+/// Rows per chunk: a point lookup decodes one whole chunk, so chunks are kept near
+/// `CHUNK_TARGET_BYTES` of Arrow data (between `MIN_CHUNK_ROWS` and `MAX_CHUNK_ROWS` rows).
+fn chunk_rows(batch: &arrow_array::RecordBatch) -> usize {
+    if let Ok(v) = std::env::var("ORCAPOD_CHUNK_ROWS") {
+        return v.parse().unwrap_or(1024);
+    }
+    let rows = batch.num_rows().max(1);
+    let per_row = (batch.get_array_memory_size() / rows).max(1);
+    (CHUNK_TARGET_BYTES / per_row).clamp(MIN_CHUNK_ROWS, MAX_CHUNK_ROWS)
+}
+
+const CHUNK_TARGET_BYTES: usize = 16 << 10;
+const MIN_CHUNK_ROWS: usize = 16;
+const MAX_CHUNK_ROWS: usize = 1024;
+
 impl Catalog for RocksStore {
     fn schema_of(&self, path: &TablePath) -> Result<Option<SchemaRef>> {
         Ok(self.meta(path)?.table.as_ref().map(|t| t.data.clone()))
@@ -115,9 +130,13 @@ impl RocksStore {
                 };
                 new_meta.push((p.path.clone(), Arc::new(meta)));
             }
-            if !p.records.is_empty() {
+            let batch = p.records.as_stored_batch();
+            let cap = chunk_rows(batch);
+            for start in (0..batch.num_rows()).step_by(cap) {
+                let len = cap.min(batch.num_rows() - start);
+                let part = RecordSet::from_stored(batch.slice(start, len))?;
                 let seq = self.allocate_seq(&p.path)?;
-                self.put_records(&mut wb, &p.path, &stored, seq, &p.records, &p.indexes)?;
+                self.put_records(&mut wb, &p.path, &stored, seq, &part, &p.indexes)?;
             }
         }
         // Publish widened/new schemas before the write (old chunks decode under a wider

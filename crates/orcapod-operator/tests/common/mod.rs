@@ -339,3 +339,56 @@ pub fn record_id(source_id: &str, token: &str) -> Value {
 pub fn sorted_all(s: &Stream) -> arrow_array::RecordBatch {
     s.as_table(&ColumnConfig::all().sorted()).unwrap()
 }
+
+/// A stream with a meta column, built directly.
+pub fn with_meta() -> Stream {
+    let batch = arrow_array::RecordBatch::try_new(
+        std::sync::Arc::new(arrow_schema::Schema::new(vec![
+            arrow_schema::Field::new("id", arrow_schema::DataType::Int64, false),
+            arrow_schema::Field::new("m", arrow_schema::DataType::Int64, false),
+            arrow_schema::Field::new("__note", arrow_schema::DataType::LargeUtf8, true),
+        ])),
+        vec![
+            std::sync::Arc::new(arrow_array::Int64Array::from(vec![1, 2])),
+            std::sync::Arc::new(arrow_array::Int64Array::from(vec![7, 8])),
+            std::sync::Arc::new(arrow_array::LargeStringArray::from(vec![Some("n1"), None])),
+        ],
+    )
+    .unwrap();
+    Stream::from_table(batch, &["id"]).unwrap()
+}
+
+/// A stream with a struct packet column `p` (fields `a`, `b`), one null struct, and a list
+/// packet column `x`.
+pub fn structs() -> Stream {
+    let st = |a: i64, b: &str| Value::Struct(vec![("a".into(), a.into()), ("b".into(), b.into())]);
+    let mut set = RowSet::with_schema(vec![
+        orcapod_datagram::Field::new("id", orcapod_datagram::DataType::Int),
+        orcapod_datagram::Field::nullable(
+            "p",
+            orcapod_datagram::DataType::Struct(vec![
+                orcapod_datagram::Field::new("a", orcapod_datagram::DataType::Int),
+                orcapod_datagram::Field::nullable("b", orcapod_datagram::DataType::Str),
+            ]),
+        ),
+        orcapod_datagram::Field::new(
+            "x",
+            orcapod_datagram::DataType::List(Box::new(orcapod_datagram::DataType::Int)),
+        ),
+    ]);
+    for (id, p, x) in [
+        (1, st(1, "one"), vec![1, 2, 3]),
+        (2, Value::Null, vec![4]),
+        (3, st(3, "three"), vec![]),
+    ] {
+        set.push(vec![
+            ("id".into(), id.into()),
+            ("p".into(), p),
+            (
+                "x".into(),
+                Value::List(x.into_iter().map(Value::from).collect()),
+            ),
+        ]);
+    }
+    src(set, &["id"], "ST")
+}

@@ -1,0 +1,436 @@
+//! Function nodes: a function pod over a stream, backed by a store in two phases.
+//!
+//! **Phase 1** serves what is stored: rows whose pipeline record exists (this node computed
+//! them before), then rows whose *input packet* was computed by any node with the same function
+//! (the packet-level cache: results are keyed by function uri and input packet hash).
+//! **Phase 2** computes only the rest, in chunks; each chunk's results and pipeline records are
+//! committed in one atomic store transaction, so a killed run loses at most the chunk in flight
+//! and a rerun resumes without recomputing finished work. Identical input packets inside one run
+//! are computed once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, BooleanArray, LargeBinaryArray, LargeStringArray, RecordBatch};
+use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
+use orcapod_cache::{OnDuplicate, RecordSet, Store, StoreTransaction, TablePath};
+use orcapod_datagram::constants::{self, INPUT_DATA_HASH_COL, NODE_CONTENT_HASH_COL, POD_TIMESTAMP};
+use orcapod_datagram::{Stream, StreamIdentity};
+use orcapod_executor::{PacketError, pod_stream_identity};
+use orcapod_hash::DataContext;
+
+use crate::error::{NodeError, Result};
+use crate::observer::{Observer, PacketOutcome};
+use crate::pod::PodLike;
+use crate::run::{ErrorPolicy, NodeStats};
+
+/// Pipeline-record column linking to the result record (0.1.4 name).
+pub const DATA_ID_COL: &str = "__data_id";
+/// Pipeline-record column with the input packet's context key (0.1.4 name).
+pub const INPUT_CONTEXT_COL: &str = "__input_data_context_key";
+/// Executor type recorded next to results (never hashed).
+pub const EXECUTOR_TYPE_COL: &str = "__pf_exec_executor_type";
+/// Executor details (JSON) recorded next to results (never hashed).
+pub const EXECUTOR_INFO_COL: &str = "__pf_exec_executor_info";
+
+/// Everything a function node needs to run once.
+pub(crate) struct FunctionRun<'a> {
+    pub label: &'a str,
+    pub pod: &'a Arc<dyn PodLike>,
+    pub store: Option<(&'a dyn Store, TablePath, TablePath)>,
+    pub identity: &'a StreamIdentity,
+    pub policy: ErrorPolicy,
+    pub observer: &'a dyn Observer,
+    pub chunk_rows: usize,
+}
+
+/// Output of a function node run.
+pub(crate) struct FunctionOutput {
+    pub stream: Stream,
+    pub stats: NodeStats,
+    pub errors: Vec<PacketError>,
+}
+
+impl FunctionRun<'_> {
+    pub(crate) fn run(&self, input: &Stream) -> Result<FunctionOutput> {
+        let expected = pod_stream_identity(self.pod.content_hash(), self.pod.pipeline_hash(), input.identity())?;
+        if &expected != self.identity {
+            return Err(NodeError::InvalidInput {
+                node: self.label.into(),
+                reason: "the input stream is not the one this node was built on".into(),
+            });
+        }
+        match &self.store {
+            None => self.run_without_store(input),
+            Some((store, records, results)) => self.run_with_store(input, *store, records, results),
+        }
+    }
+
+    fn run_without_store(&self, input: &Stream) -> Result<FunctionOutput> {
+        let results = self.pod.process(input)?.materialize_collect()?;
+        let mut stats = NodeStats::new(self.label, crate::NodeKind::Function);
+        stats.computed = results.stream.num_rows();
+        stats.failed = results.errors.len();
+        stats.dropped = input.num_rows() - stats.computed - stats.failed;
+        for row in &results.input_rows {
+            self.observer.on_packet_end(self.label, *row, PacketOutcome::Computed);
+        }
+        for e in &results.errors {
+            self.observer.on_packet_crash(self.label, e);
+        }
+        if self.policy == ErrorPolicy::FailFast
+            && let Some(e) = results.errors.first()
+        {
+            return Err(NodeError::PacketFailed { node: self.label.into(), error: Box::new(e.clone()) });
+        }
+        Ok(FunctionOutput { stream: results.stream.with_identity(self.identity.clone()), stats, errors: results.errors })
+    }
+
+    fn run_with_store(
+        &self,
+        input: &Stream,
+        store: &dyn Store,
+        records_path: &TablePath,
+        results_path: &TablePath,
+    ) -> Result<FunctionOutput> {
+        let n = input.num_rows();
+        let mut stats = NodeStats::new(self.label, crate::NodeKind::Function);
+        store.create_index(results_path, INPUT_DATA_HASH_COL)?;
+        let packet_hashes: Vec<String> = input.packet_hashes()?.iter().map(ToString::to_string).collect();
+        let node_hash = self.identity.content_hash.to_string();
+        let entry_ids = entry_ids(input, &packet_hashes, &node_hash)?;
+
+        // Phase 1a: this node's own pipeline records.
+        let mut data_ids: Vec<Option<Vec<u8>>> = vec![None; n];
+        let id_refs: Vec<&[u8]> = entry_ids.iter().map(Vec::as_slice).collect();
+        if let Some(found) = store.get_records(records_path, &id_refs)? {
+            let by_entry: HashMap<&[u8], usize> = id_refs.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            let data = found.data();
+            let col = binary_column(&data, DATA_ID_COL, self.label, records_path)?;
+            for r in 0..found.len() {
+                if let Some(&row) = by_entry.get(found.id(r)) {
+                    data_ids[row] = Some(col.value(r).to_vec());
+                }
+            }
+        }
+        let mut outcomes: Vec<Option<PacketOutcome>> =
+            data_ids.iter().map(|d| d.as_ref().map(|_| PacketOutcome::Cached)).collect();
+
+        // Phase 1b: results of the same function on the same input packet (any pipeline).
+        let mut pending_records: Vec<usize> = Vec::new();
+        let mut to_compute: Vec<usize> = Vec::new();
+        let mut first_by_hash: HashMap<&str, usize> = HashMap::new();
+        let mut duplicates: Vec<(usize, usize)> = Vec::new();
+        for row in 0..n {
+            if data_ids[row].is_some() {
+                continue;
+            }
+            let hash = packet_hashes[row].as_str();
+            if let Some(&first) = first_by_hash.get(hash) {
+                duplicates.push((row, first));
+                continue;
+            }
+            first_by_hash.insert(hash, row);
+            let hit = store.get_records_with_column_value(
+                results_path,
+                INPUT_DATA_HASH_COL,
+                orcapod_datagram::Value::Str(hash.to_string()),
+            )?;
+            match hit {
+                Some(set) if !set.is_empty() => {
+                    data_ids[row] = Some(set.id(set.len() - 1).to_vec());
+                    outcomes[row] = Some(PacketOutcome::Cached);
+                    pending_records.push(row);
+                }
+                _ => to_compute.push(row),
+            }
+        }
+        if !pending_records.is_empty() {
+            let mut txn = StoreTransaction::new();
+            let set = pipeline_records(input, &pending_records, &data_ids, &entry_ids, &node_hash, false)?;
+            txn.add_records(records_path, set, OnDuplicate::Skip);
+            store.commit(txn)?;
+        }
+
+        // Phase 2: compute the rest, chunk by chunk, each chunk one atomic commit.
+        let mut errors = Vec::new();
+        let mut aborted_at = None;
+        for chunk in to_compute.chunks(self.chunk_rows.max(1)) {
+            let sub = take_rows(input, chunk)?;
+            let results = self.pod.process(&sub)?.materialize_collect()?;
+            let mut computed_rows = Vec::with_capacity(results.input_rows.len());
+            for (k, &local) in results.input_rows.iter().enumerate() {
+                let row = chunk[local];
+                data_ids[row] = Some(results.record_ids[k].as_bytes().to_vec());
+                outcomes[row] = Some(PacketOutcome::Computed);
+                computed_rows.push(row);
+            }
+            if !computed_rows.is_empty() {
+                let mut txn = StoreTransaction::new();
+                let result_set = result_records(&results, &packet_hashes, chunk)?;
+                txn.add_records(results_path, result_set, OnDuplicate::Skip);
+                let set = pipeline_records(input, &computed_rows, &data_ids, &entry_ids, &node_hash, true)?;
+                txn.add_records(records_path, set, OnDuplicate::Skip);
+                store.commit(txn)?;
+            }
+            for e in results.errors {
+                let mut e = e;
+                e.row = chunk[e.row.min(chunk.len() - 1)];
+                self.observer.on_packet_crash(self.label, &e);
+                errors.push(e);
+            }
+            if self.policy == ErrorPolicy::FailFast && !errors.is_empty() {
+                aborted_at = Some(chunk[chunk.len() - 1]);
+                break;
+            }
+        }
+
+        // Rows whose input packet equals an earlier row's reuse its result.
+        if !duplicates.is_empty() {
+            let mut rows = Vec::new();
+            for (row, first) in duplicates {
+                if let Some(id) = data_ids[first].clone() {
+                    data_ids[row] = Some(id);
+                    outcomes[row] = Some(PacketOutcome::Cached);
+                    rows.push(row);
+                }
+            }
+            if !rows.is_empty() {
+                let mut txn = StoreTransaction::new();
+                txn.add_records(
+                    records_path,
+                    pipeline_records(input, &rows, &data_ids, &entry_ids, &node_hash, false)?,
+                    OnDuplicate::Skip,
+                );
+                store.commit(txn)?;
+            }
+        }
+
+        for (row, outcome) in outcomes.iter().enumerate() {
+            match outcome {
+                Some(PacketOutcome::Computed) => stats.computed += 1,
+                Some(PacketOutcome::Cached) => stats.cached += 1,
+                _ => continue,
+            }
+            if let Some(o) = outcome {
+                self.observer.on_packet_end(self.label, row, *o);
+            }
+        }
+        stats.failed = errors.len();
+        if let Some(last) = aborted_at {
+            stats.skipped = to_compute.iter().filter(|&&r| r > last).count();
+            return Err(NodeError::PacketFailed { node: self.label.into(), error: Box::new(errors.swap_remove(0)) });
+        }
+        stats.dropped = n - stats.computed - stats.cached - stats.failed;
+        let stream = assemble(self, input, store, results_path, &data_ids)?;
+        Ok(FunctionOutput { stream, stats, errors })
+    }
+}
+
+fn binary_column<'b>(data: &'b RecordBatch, name: &str, node: &str, path: &TablePath) -> Result<&'b LargeBinaryArray> {
+    data.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<LargeBinaryArray>())
+        .ok_or_else(|| NodeError::StaleStore {
+            node: node.into(),
+            path: path.to_string(),
+            detail: format!("column {name} is missing or not large_binary"),
+        })
+}
+
+/// The pipeline entry id of each row: the starfix hash of the row's tags (system tags included)
+/// plus the input packet hash and the node's content hash, as `b"arrow_v0.1:" + digest`.
+fn entry_ids(input: &Stream, packet_hashes: &[String], node_hash: &str) -> Result<Vec<Vec<u8>>> {
+    let batch = input.batch();
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for name in input.tag_columns().iter().chain(input.system_tag_columns()) {
+        if let (Some(f), Some(c)) = (input.field(name), batch.column_by_name(name)) {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
+        }
+    }
+    fields.push(ArrowField::new(INPUT_DATA_HASH_COL, ArrowType::LargeUtf8, false));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(packet_hashes.iter())));
+    fields.push(ArrowField::new(NODE_CONTENT_HASH_COL, ArrowType::LargeUtf8, false));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(node_hash, input.num_rows()))));
+    let table = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
+    let hasher = DataContext::default_context().arrow_hasher();
+    use rayon::prelude::*;
+    (0..table.num_rows())
+        .into_par_iter()
+        .map(|i| Ok(hasher.hash_batch(&table.slice(i, 1))?.to_prefixed_digest()))
+        .collect()
+}
+
+pub(crate) fn take_rows(input: &Stream, rows: &[usize]) -> Result<Stream> {
+    let idx = arrow_array::UInt32Array::from_iter_values(rows.iter().map(|&r| r as u32));
+    let batch = arrow_select::take::take_record_batch(input.batch(), &idx)?;
+    Ok(input.with_batch(batch)?)
+}
+
+/// Result records of one computed chunk: the output columns and their source info, plus the
+/// input packet hash, execution metadata and a timestamp.
+fn result_records(results: &orcapod_executor::PodResults, packet_hashes: &[String], chunk: &[usize]) -> Result<RecordSet> {
+    let out = &results.stream;
+    let rows = out.num_rows();
+    let mut fields = vec![ArrowField::new(INPUT_DATA_HASH_COL, ArrowType::LargeUtf8, false)];
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(LargeStringArray::from_iter_values(
+        results.input_rows.iter().map(|&local| packet_hashes[chunk[local]].as_str()),
+    ))];
+    fields.push(ArrowField::new(EXECUTOR_TYPE_COL, ArrowType::LargeUtf8, false));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(
+        results.execution.executor_type.as_str(),
+        rows,
+    ))));
+    let info = serde_json::to_string(&results.execution.executor_info).unwrap_or_default();
+    fields.push(ArrowField::new(EXECUTOR_INFO_COL, ArrowType::LargeUtf8, false));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(info.as_str(), rows))));
+    let batch = out.batch();
+    for p in out.packet_columns() {
+        for name in [p.clone(), constants::source_info_column(p)] {
+            if let (Some(f), Some(c)) = (out.field(&name), batch.column_by_name(&name)) {
+                fields.push(f.as_ref().clone());
+                columns.push(c.clone());
+            }
+        }
+    }
+    let ts = crate::time::now_iso();
+    fields.push(ArrowField::new(POD_TIMESTAMP, ArrowType::LargeUtf8, false));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(ts.as_str(), rows))));
+    let data = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
+    Ok(RecordSet::new(results.record_ids.iter().map(|u| u.as_bytes().to_vec()), data)?)
+}
+
+/// Pipeline records for `rows`: tags and system tags, the input's source info, the link to the
+/// result record, the node's content hash, the input context and whether it was computed now.
+fn pipeline_records(
+    input: &Stream,
+    rows: &[usize],
+    data_ids: &[Option<Vec<u8>>],
+    entry_ids: &[Vec<u8>],
+    node_hash: &str,
+    computed: bool,
+) -> Result<RecordSet> {
+    let taken = take_rows(input, rows)?;
+    let batch = taken.batch();
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    let sources: Vec<String> = input.packet_columns().iter().map(|p| constants::source_info_column(p)).collect();
+    for name in input.tag_columns().iter().chain(input.system_tag_columns()).chain(&sources) {
+        if let (Some(f), Some(c)) = (input.field(name), batch.column_by_name(name)) {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
+        }
+    }
+    fields.push(ArrowField::new(DATA_ID_COL, ArrowType::LargeBinary, false));
+    columns.push(Arc::new(LargeBinaryArray::from_iter_values(
+        rows.iter().map(|&r| data_ids[r].clone().unwrap_or_default()),
+    )));
+    fields.push(ArrowField::new(NODE_CONTENT_HASH_COL, ArrowType::LargeUtf8, false));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(node_hash, rows.len()))));
+    fields.push(ArrowField::new(INPUT_CONTEXT_COL, ArrowType::LargeUtf8, false));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(input.context_key(), rows.len()))));
+    fields.push(ArrowField::new(constants::COMPUTED_FLAG, ArrowType::Boolean, false));
+    columns.push(Arc::new(BooleanArray::from(vec![computed; rows.len()])));
+    let data = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
+    Ok(RecordSet::new(rows.iter().map(|&r| entry_ids[r].clone()), data)?)
+}
+
+/// The node's output stream: input tags (record ids as `large_binary`, like pod output) of
+/// every row with a result, then the stored output columns and their source info.
+fn assemble(
+    run: &FunctionRun<'_>,
+    input: &Stream,
+    store: &dyn Store,
+    results_path: &TablePath,
+    data_ids: &[Option<Vec<u8>>],
+) -> Result<Stream> {
+    let rows: Vec<usize> = (0..data_ids.len()).filter(|&r| data_ids[r].is_some()).collect();
+    let ids: Vec<&[u8]> = rows.iter().filter_map(|&r| data_ids[r].as_deref()).collect();
+    let found = if ids.is_empty() { None } else { store.get_records(results_path, &ids)? };
+    let mut position: HashMap<&[u8], usize> = HashMap::new();
+    if let Some(set) = &found {
+        for i in 0..set.len() {
+            position.insert(set.id(i), i);
+        }
+    }
+    let mut order = Vec::with_capacity(rows.len());
+    for id in &ids {
+        let p = position.get(id).ok_or_else(|| NodeError::StaleStore {
+            node: run.label.into(),
+            path: results_path.to_string(),
+            detail: "a pipeline record points to a result record that does not exist".into(),
+        })?;
+        order.push(*p as u32);
+    }
+    let order = arrow_array::UInt32Array::from(order);
+    let taken = take_rows(input, &rows)?;
+    let tbatch = taken.batch();
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (f, c) in tbatch.schema().fields().iter().zip(tbatch.columns()) {
+        let name = f.name().as_str();
+        if input.tag_columns().iter().any(|t| t == name) || constants::is_system_tag(name) {
+            if constants::is_system_tag(name) && matches!(f.data_type(), ArrowType::FixedSizeBinary(_)) {
+                fields.push(f.as_ref().clone().with_data_type(ArrowType::LargeBinary));
+                columns.push(arrow_cast::cast(c, &ArrowType::LargeBinary)?);
+            } else {
+                fields.push(f.as_ref().clone());
+                columns.push(c.clone());
+            }
+        }
+    }
+    let stored = found.map(|s| s.data());
+    let outputs = run.pod.output_schema();
+    let mut source_fields = Vec::new();
+    let mut source_columns = Vec::new();
+    for field in outputs.fields() {
+        let want = field.to_arrow();
+        let (col, src) = match &stored {
+            Some(data) => {
+                let col = data.column_by_name(&field.name).ok_or_else(|| stale(run, results_path, &field.name))?;
+                if col.data_type() != want.data_type() {
+                    return Err(NodeError::StaleStore {
+                        node: run.label.into(),
+                        path: results_path.to_string(),
+                        detail: format!(
+                            "stored column '{}' is {} but the function now declares {}",
+                            field.name,
+                            col.data_type(),
+                            want.data_type()
+                        ),
+                    });
+                }
+                let src_name = constants::source_info_column(&field.name);
+                let src = data.column_by_name(&src_name).ok_or_else(|| stale(run, results_path, &src_name))?;
+                (arrow_select::take::take(col, &order, None)?, arrow_select::take::take(src, &order, None)?)
+            }
+            None => (arrow_array::new_empty_array(want.data_type()), arrow_array::new_empty_array(&ArrowType::LargeUtf8)),
+        };
+        fields.push(want);
+        columns.push(col);
+        source_fields.push(ArrowField::new(constants::source_info_column(&field.name), ArrowType::LargeUtf8, true));
+        source_columns.push(src);
+    }
+    fields.extend(source_fields);
+    columns.extend(source_columns);
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(ArrowSchema::new(fields)),
+        columns,
+        &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows.len())),
+    )?;
+    Ok(Stream::from_batch(batch, input.tag_columns(), run.identity.clone())?)
+}
+
+fn stale(run: &FunctionRun<'_>, path: &TablePath, column: &str) -> NodeError {
+    NodeError::StaleStore {
+        node: run.label.into(),
+        path: path.to_string(),
+        detail: format!("stored results lack column '{column}'"),
+    }
+}
+
+/// The content hash a function node would have over `input`.
+pub(crate) fn node_identity(pod: &dyn PodLike, input: &StreamIdentity) -> Result<StreamIdentity> {
+    Ok(pod_stream_identity(pod.content_hash(), pod.pipeline_hash(), input)?)
+}
