@@ -39,6 +39,7 @@
 //! ```
 
 mod async_run;
+mod dot;
 mod error;
 mod function_node;
 mod graph;
@@ -46,7 +47,9 @@ mod observer;
 pub mod paths;
 mod pipeline;
 mod pod;
+mod progress;
 mod run;
+mod store_observer;
 mod time;
 
 pub use error::{NodeError, Result};
@@ -55,4 +58,7 @@ pub use graph::{CacheMode, NodeId, PipelineBuilder};
 pub use observer::{CompositeObserver, Event, NoOpObserver, NodeKind, Observer, PacketOutcome, RecordingObserver};
 pub use pipeline::Pipeline;
 pub use pod::PodLike;
+pub use dot::render_svg;
+pub use progress::ProgressObserver;
+pub use store_observer::{StoreObserver, TracingObserver};
 pub use run::{ErrorPolicy, NodeStats, RunConfig, RunMode, RunReport};

@@ -37,6 +37,32 @@
 //! assert_eq!(batched.packet_columns(), ["z", "x"]);
 //! # Ok::<(), orcapod_operator::OperatorError>(())
 //! ```
+//!
+//! # Differences from orcapod-python 0.1.4
+//!
+//! Rows, types, column names, system-tag names and values and all hashes match the 0.1.4
+//! fixtures. Deliberate differences:
+//!
+//! * **Row order** of joins is deterministic: left (accumulated) rows in order, then matches in
+//!   right order (Python's follows Polars and is unspecified).
+//! * **MergeJoin** lays columns out in canonical input order (Python: argument order) and breaks
+//!   ties between equal values by source token, so that `MergeJoin(A, B)` and `MergeJoin(B, A)`,
+//!   which have the same identity, also have the same data. List items keep the input's Arrow
+//!   type (`list<large_string>` for strings); record-id system tags stay
+//!   `fixed_size_binary[16]` (Python's Polars round trip turns them into `large_binary`).
+//! * **MapTags** with `drop_unmapped` drops unmapped tags even when no mapped tag is present
+//!   (Python returns the input unchanged there while predicting the drop); predicted schemas
+//!   always keep system tags (spec quirk fixed).
+//! * **Type compatibility** of shared columns is "same logical type and nullability"
+//!   (`int` vs `bool` is an error here; Python accepts it through `issubclass`).
+//! * A name that is a tag in one join input and a packet in another is an error
+//!   ([`OperatorError::TagPacketConflict`]); Python silently suffixes it.
+//! * Removing every packet column (select/drop/map with `drop_unmapped`) is an
+//!   [`OperatorError::NoPacketColumns`] at validation time, not a late stream error.
+//! * [`Filter`] replaces `PolarsFilter` with a hashable predicate AST (quirk 3 fixed).
+//! * [`Pick`] projects struct fields (Arrow maps are not part of the type model); [`Index`] on
+//!   list-valued provenance (after [`Batch`]) returns the element's own token instead of
+//!   appending `[i]`.
 
 mod batch;
 mod columns;

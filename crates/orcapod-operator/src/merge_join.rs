@@ -160,6 +160,15 @@ fn merge_pair(
     source_field: &FieldRef,
     len: usize,
 ) -> Result<(ArrayRef, ArrayRef)> {
+    // Logically equal types may differ physically (list vs large_list, int32 vs int64).
+    let values = if values[0].data_type() == values[1].data_type() {
+        values.clone()
+    } else {
+        [
+            values[0].clone(),
+            arrow_cast::cast(&values[1], values[0].data_type())?,
+        ]
+    };
     let sources = if sources[0].data_type() == sources[1].data_type() {
         sources.clone()
     } else {

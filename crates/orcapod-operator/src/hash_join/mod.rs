@@ -178,6 +178,10 @@ impl JoinKeysFn<Vec<Vec<(u32, u32)>>> for InnerJoin {
 /// Inner join: matching (left row, right row) pairs in left order, then right order.
 pub(crate) fn inner_join(left: &Keys, right: &Keys) -> (Vec<u32>, Vec<u32>) {
     let parts = with_keys(left, right, InnerJoin);
+    if let [pairs] = parts.as_slice() {
+        // One partition: already in left order.
+        return pairs.iter().copied().unzip();
+    }
     // Restore left order: counting sort of the pairs by left row (stable within a row).
     let mut offsets = vec![0u32; left.len + 1];
     for pairs in &parts {
