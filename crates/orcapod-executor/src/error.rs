@@ -112,6 +112,15 @@ pub enum ExecutorError {
         /// What is wrong.
         reason: String,
     },
+    /// An executor's own machinery failed (e.g. a cluster scheduler rejected a job). The source
+    /// is the executor crate's error type (downcast it for details).
+    #[error("executor '{executor}' failed: {source}")]
+    Backend {
+        /// Executor type id.
+        executor: String,
+        /// The executor's error.
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
     /// A packet failed and the caller asked to stop at the first failure.
     #[error(transparent)]
     Packet(Box<PacketError>),
@@ -166,6 +175,10 @@ pub enum FailureKind {
     Input,
     /// An external command failed: spawn error, non-zero exit, or unparsable output.
     Command,
+    /// The executor could not run the packet: e.g. the cluster task that held it failed,
+    /// was cancelled, timed out or ran out of memory (the message names the task; captured
+    /// output holds its stderr).
+    Executor,
 }
 
 impl fmt::Display for FailureKind {
@@ -175,6 +188,7 @@ impl fmt::Display for FailureKind {
             FailureKind::Error => "error",
             FailureKind::Input => "input",
             FailureKind::Command => "command",
+            FailureKind::Executor => "executor",
         })
     }
 }

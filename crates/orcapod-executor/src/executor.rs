@@ -132,6 +132,15 @@ pub trait DynExecutor: Send + Sync + fmt::Debug {
         ExecutionData::new(self.executor_type_id())
     }
 
+    /// The fewest rows this executor wants per [`execute`](Self::execute) call. Pods compute
+    /// their memoised chunks with 1, 2, 4, … rows (up to their bound) so that the first packets
+    /// come back quickly; an executor with a high fixed cost per call (a cluster job) returns
+    /// more, and the pod's chunks then start at that size (still capped by the pod's bound).
+    /// Default 1.
+    fn preferred_min_batch_rows(&self) -> usize {
+        1
+    }
+
     /// Run `function` on every row of `input`; rows must come back in input order.
     fn execute(&self, function: &dyn PacketFunction, input: &InputBatch) -> Result<BatchOutput>;
 
@@ -186,6 +195,10 @@ impl DynExecutor for Arc<dyn DynExecutor> {
 
     fn execution_data(&self) -> ExecutionData {
         (**self).execution_data()
+    }
+
+    fn preferred_min_batch_rows(&self) -> usize {
+        (**self).preferred_min_batch_rows()
     }
 
     fn execute(&self, function: &dyn PacketFunction, input: &InputBatch) -> Result<BatchOutput> {

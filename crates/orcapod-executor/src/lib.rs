@@ -74,7 +74,7 @@ pub use async_fn::AsyncRustFunction;
 pub use batch::{BatchOutput, InputBatch, RowFailure, check_input_field};
 pub use builder::{FunctionBuilder, RustFunction};
 pub use column::ColumnType;
-pub use command::{CommandBuilder, CommandPacketFunction, OUTPUT_DIR_ENV};
+pub use command::{COMMAND_SPEC_FORMAT, CommandBuilder, CommandPacketFunction, OUTPUT_DIR_ENV};
 pub use error::{CapturedOutput, ExecutorError, FailureKind, PacketError, Result};
 pub use executor::{DynExecutor, ExecutionData, Executor, ExecutorOptions, LocalExecutor};
 pub use function::{

@@ -99,9 +99,9 @@ pub struct PodResults {
     pub execution: ExecutionData,
 }
 
-fn chunk_bounds(n: usize, max: usize) -> Vec<(usize, usize)> {
+fn chunk_bounds(n: usize, max: usize, first: usize) -> Vec<(usize, usize)> {
     let mut bounds = Vec::new();
-    let (mut start, mut len) = (0, 1);
+    let (mut start, mut len) = (0, first.max(1));
     while start < n {
         let l = len.min(max).min(n - start);
         bounds.push((start, l));
@@ -113,7 +113,11 @@ fn chunk_bounds(n: usize, max: usize) -> Vec<(usize, usize)> {
 
 impl FunctionPodStream {
     pub(crate) fn new(config: PodStreamConfig) -> Self {
-        let bounds = chunk_bounds(config.inputs.num_rows(), config.max_chunk_rows);
+        let bounds = chunk_bounds(
+            config.inputs.num_rows(),
+            config.max_chunk_rows,
+            config.executor.preferred_min_batch_rows(),
+        );
         let source_prefix = config.function.uri().to_string();
         FunctionPodStream {
             inner: Arc::new(Inner {

@@ -41,7 +41,11 @@ use crate::run::{NodeStats, RunConfig};
 type Chunk = Stream;
 type Errors = Arc<Mutex<Vec<(String, PacketError)>>>;
 #[allow(clippy::type_complexity)]
-type RunOutput = (Vec<NodeStats>, BTreeMap<String, Stream>, Vec<(String, PacketError)>);
+type RunOutput = (
+    Vec<NodeStats>,
+    BTreeMap<String, Stream>,
+    Vec<(String, PacketError)>,
+);
 
 /// How an operator node streams.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,8 +59,8 @@ enum Strategy {
 
 fn strategy(op: &dyn Operator, n_inputs: usize) -> Strategy {
     match op.identity_name() {
-        "SelectTagColumns" | "SelectDataColumns" | "DropTagColumns" | "DropDataColumns" | "MapTags" | "MapData"
-        | "Filter" => Strategy::PerChunk,
+        "SelectTagColumns" | "SelectDataColumns" | "DropTagColumns" | "DropDataColumns"
+        | "MapTags" | "MapData" | "Filter" => Strategy::PerChunk,
         "SemiJoin" => Strategy::BuildProbe,
         "Join" if n_inputs == 2 => Strategy::SymmetricJoin,
         "Batch" => match op.identity() {
@@ -82,11 +86,18 @@ pub(crate) fn run_async(
         .name_prefix("orcapod-node-")
         .create()
         .map_err(|e| NodeError::Async(format!("cannot start the thread pool: {e}")))?;
-    let senders: Vec<broadcast::Sender<Chunk>> = (0..n).map(|_| broadcast::channel(config.channel_capacity)).collect();
+    let senders: Vec<broadcast::Sender<Chunk>> = (0..n)
+        .map(|_| broadcast::channel(config.channel_capacity))
+        .collect();
     // Subscribe consumers and collectors before anything is sent.
     let mut inputs: Vec<Vec<orcapod_channel::Receiver<Chunk>>> = Vec::with_capacity(n);
     for node in &pipeline.nodes {
-        inputs.push(node.inputs.iter().map(|id| senders[id.0].subscribe()).collect());
+        inputs.push(
+            node.inputs
+                .iter()
+                .map(|id| senders[id.0].subscribe())
+                .collect(),
+        );
     }
     let collectors: Vec<_> = senders.iter().map(|s| s.subscribe()).collect();
     let errors: Errors = Arc::new(Mutex::new(Vec::new()));
@@ -95,8 +106,20 @@ pub(crate) fn run_async(
 
     let mut tasks = Vec::with_capacity(n);
     for (i, (sender, rx)) in senders.into_iter().zip(inputs).enumerate() {
-        let task = node_task(pipeline.clone(), i, rx, sender, pods[i].clone(), config.clone(), observer.clone(), errors.clone());
-        tasks.push(pool.spawn_with_handle(task).map_err(|e| NodeError::Async(e.to_string()))?);
+        let task = node_task(
+            pipeline.clone(),
+            i,
+            rx,
+            sender,
+            pods[i].clone(),
+            config.clone(),
+            observer.clone(),
+            errors.clone(),
+        );
+        tasks.push(
+            pool.spawn_with_handle(task)
+                .map_err(|e| NodeError::Async(e.to_string()))?,
+        );
     }
     let collect: Vec<_> = collectors
         .into_iter()
@@ -127,7 +150,11 @@ pub(crate) fn run_async(
     for (node, parts) in pipeline.nodes.iter().zip(chunks) {
         outputs.insert(node.label.clone(), concat(&parts, node)?);
     }
-    let errors = std::mem::take(&mut *errors.lock().map_err(|_| NodeError::Async("error list poisoned".into()))?);
+    let errors = std::mem::take(
+        &mut *errors
+            .lock()
+            .map_err(|_| NodeError::Async("error list poisoned".into()))?,
+    );
     Ok((stats, outputs, errors))
 }
 
@@ -138,12 +165,18 @@ fn concat(parts: &[Chunk], node: &NodeEntry) -> Result<Stream> {
     match parts.first() {
         None => {
             let schema = Arc::new(arrow_schema::Schema::new(node.schema.all_fields()));
-            Ok(Stream::from_batch(arrow_array::RecordBatch::new_empty(schema), &tags, node.identity.clone())?)
+            Ok(Stream::from_batch(
+                arrow_array::RecordBatch::new_empty(schema),
+                &tags,
+                node.identity.clone(),
+            )?)
         }
         Some(first) => {
             let batches: Vec<_> = parts.iter().map(|p| p.batch().clone()).collect();
             let batch = arrow_select::concat::concat_batches(&first.arrow_schema(), &batches)?;
-            Ok(first.with_batch(batch)?.with_identity(node.identity.clone()))
+            Ok(first
+                .with_batch(batch)?
+                .with_identity(node.identity.clone()))
         }
     }
 }
@@ -166,7 +199,9 @@ fn chunks_of(stream: &Stream, rows: usize) -> Result<Vec<Chunk>> {
 async fn send_all(out: &broadcast::Sender<Chunk>, chunks: Vec<Chunk>) -> Result<()> {
     for c in chunks {
         if out.send(c).await.is_err() {
-            return Err(NodeError::Async("a downstream node stopped receiving".into()));
+            return Err(NodeError::Async(
+                "a downstream node stopped receiving".into(),
+            ));
         }
     }
     Ok(())
@@ -174,7 +209,14 @@ async fn send_all(out: &broadcast::Sender<Chunk>, chunks: Vec<Chunk>) -> Result<
 
 async fn drain(rx: orcapod_channel::Receiver<Chunk>, node: &str) -> Result<Vec<Chunk>> {
     rx.try_collect_all().await.map_err(|e| {
-        NodeError::Async(format!("node '{node}': an upstream node failed ({})", if e.is_disconnected() { "disconnected" } else { "closed" }))
+        NodeError::Async(format!(
+            "node '{node}': an upstream node failed ({})",
+            if e.is_disconnected() {
+                "disconnected"
+            } else {
+                "closed"
+            }
+        ))
     })
 }
 
@@ -184,7 +226,8 @@ async fn offload<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> R
     rayon::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.await.map_err(|_| NodeError::Async("a worker task panicked".into()))
+    rx.await
+        .map_err(|_| NodeError::Async("a worker task panicked".into()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -204,12 +247,29 @@ async fn node_task(
     let result = match &node.spec {
         NodeSpec::Source { source, cumulative } => {
             let (stream, stats) = pipeline.run_source(node, source.stream(), *cumulative)?;
-            send_all(&out, chunks_of(&stream, config.chunk_rows)?).await.map(|_| (stats, stream.num_rows()))
+            send_all(&out, chunks_of(&stream, config.chunk_rows)?)
+                .await
+                .map(|_| (stats, stream.num_rows()))
         }
-        NodeSpec::Operator { op, cache } => run_operator(&pipeline, node, op.clone(), *cache, inputs, &out, &config).await,
+        NodeSpec::Operator { op, cache } => {
+            run_operator(&pipeline, node, op.clone(), *cache, inputs, &out, &config).await
+        }
         NodeSpec::Function { .. } => {
-            let pod = pod.ok_or_else(|| NodeError::NoOutput { node: node.label.clone(), reason: "no pod".into() })?;
-            run_function(pipeline.clone(), index, pod, inputs, &out, config.clone(), observer.clone(), errors).await
+            let pod = pod.ok_or_else(|| NodeError::NoOutput {
+                node: node.label.clone(),
+                reason: "no pod".into(),
+            })?;
+            run_function(
+                pipeline.clone(),
+                index,
+                pod,
+                inputs,
+                &out,
+                config.clone(),
+                observer.clone(),
+                errors,
+            )
+            .await
         }
     };
     out.close();
@@ -231,7 +291,11 @@ async fn run_operator(
 ) -> Result<(NodeStats, usize)> {
     let stamp = |s: Stream| s.with_identity(node.identity.clone());
     // Stores (log/replay) need the whole output; so does every barrier.
-    let strategy = if cache == CacheMode::Off || pipeline.store.is_none() { strategy(op.as_ref(), inputs.len()) } else { Strategy::Barrier };
+    let strategy = if cache == CacheMode::Off || pipeline.store.is_none() {
+        strategy(op.as_ref(), inputs.len())
+    } else {
+        Strategy::Barrier
+    };
     let mut stats = NodeStats::new(&node.label, NodeKind::Operator);
     let mut rows = 0;
     match strategy {
@@ -320,7 +384,11 @@ async fn symmetric_join(
         let chunk = chunk?;
         let other = 1 - side;
         for (_, group) in &seen[other] {
-            let pair = if side == 0 { [chunk.clone(), group.clone()] } else { [group.clone(), chunk.clone()] };
+            let pair = if side == 0 {
+                [chunk.clone(), group.clone()]
+            } else {
+                [group.clone(), chunk.clone()]
+            };
             let result = op.process(&pair)?.with_identity(node.identity.clone());
             if result.num_rows() > 0 {
                 rows += result.num_rows();
@@ -334,7 +402,14 @@ async fn symmetric_join(
         if let (Some((_, l)), Some((_, r))) = (seen[0].first(), seen[1].first()) {
             let empty_l = l.with_batch(l.batch().slice(0, 0))?;
             let empty_r = r.with_batch(r.batch().slice(0, 0))?;
-            send_all(out, vec![op.process(&[empty_l, empty_r])?.with_identity(node.identity.clone())]).await?;
+            send_all(
+                out,
+                vec![
+                    op.process(&[empty_l, empty_r])?
+                        .with_identity(node.identity.clone()),
+                ],
+            )
+            .await?;
         }
     }
     Ok(rows)
@@ -351,12 +426,17 @@ fn push_group(groups: &mut Vec<(usize, Stream)>, chunk: Stream) -> Result<()> {
 }
 
 fn concat_chunks(parts: &[Stream]) -> Result<Stream> {
-    let first = parts.first().ok_or_else(|| NodeError::Async("no chunks to concatenate".into()))?;
+    let first = parts
+        .first()
+        .ok_or_else(|| NodeError::Async("no chunks to concatenate".into()))?;
     if parts.len() == 1 {
         return Ok(first.clone());
     }
     let batches: Vec<_> = parts.iter().map(|p| p.batch().clone()).collect();
-    Ok(first.with_batch(arrow_select::concat::concat_batches(&first.arrow_schema(), &batches)?)?)
+    Ok(first.with_batch(arrow_select::concat::concat_batches(
+        &first.arrow_schema(),
+        &batches,
+    )?)?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -374,7 +454,12 @@ async fn run_function(
     let concurrency = config.concurrency_for(&label);
     let input = inputs.remove(0).into_stream_checked();
     let work = input.map(|chunk| {
-        let (pipeline, pod, config, observer) = (pipeline.clone(), pod.clone(), config.clone(), observer.clone());
+        let (pipeline, pod, config, observer) = (
+            pipeline.clone(),
+            pod.clone(),
+            config.clone(),
+            observer.clone(),
+        );
         async move {
             let chunk = chunk?;
             offload(move || {
@@ -387,8 +472,13 @@ async fn run_function(
     });
     let mut stats = NodeStats::new(&label, NodeKind::Function);
     let mut rows = 0;
-    let mut results: std::pin::Pin<Box<dyn futures::Stream<Item = Result<crate::function_node::FunctionOutput>> + Send>> =
-        if concurrency <= 1 { Box::pin(work.buffered(1)) } else { Box::pin(work.buffer_unordered(concurrency)) };
+    let mut results: std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<crate::function_node::FunctionOutput>> + Send>,
+    > = if concurrency <= 1 {
+        Box::pin(work.buffered(1))
+    } else {
+        Box::pin(work.buffer_unordered(concurrency))
+    };
     while let Some(r) = results.next().await {
         let r = r?;
         stats.computed += r.stats.computed;
@@ -417,9 +507,12 @@ impl CheckedStream for orcapod_channel::Receiver<Chunk> {
             let rx = rx?;
             match rx.recv().await {
                 Ok(item) => Some((Ok(item), Some(rx))),
-                Err(e) if e.is_disconnected() => {
-                    Some((Err(NodeError::Async("an upstream node failed before closing its output".into())), None))
-                }
+                Err(e) if e.is_disconnected() => Some((
+                    Err(NodeError::Async(
+                        "an upstream node failed before closing its output".into(),
+                    )),
+                    None,
+                )),
                 Err(_) => None,
             }
         })

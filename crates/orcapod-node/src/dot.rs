@@ -34,7 +34,11 @@ impl Pipeline {
                 NodeSpec::Source { source, cumulative } => (
                     "ellipse",
                     "filled",
-                    format!("{}{}", source.kind(), if *cumulative { " (cumulative)" } else { "" }),
+                    format!(
+                        "{}{}",
+                        source.kind(),
+                        if *cumulative { " (cumulative)" } else { "" }
+                    ),
                 ),
                 NodeSpec::Operator { op, cache } => (
                     "box",
@@ -45,9 +49,18 @@ impl Pipeline {
                         CacheMode::Replay => format!("{} [replay]", op.identity_name()),
                     },
                 ),
-                NodeSpec::Function { pod } => ("box", "rounded,filled", format!("fn {}", pod.uri().components()[0])),
+                NodeSpec::Function { pod } => (
+                    "box",
+                    "rounded,filled",
+                    format!("fn {}", pod.uri().components()[0]),
+                ),
             };
-            let mut label = format!("{}\\n{}\\n{}", escape(&node.label), escape(&kind_text), &node.identity.pipeline_hash.to_hex()[..8]);
+            let mut label = format!(
+                "{}\\n{}\\n{}",
+                escape(&node.label),
+                escape(&kind_text),
+                &node.identity.pipeline_hash.to_hex()[..8]
+            );
             let mut fill = match node.spec {
                 NodeSpec::Source { .. } => "#dbe9f6",
                 NodeSpec::Operator { .. } => "#eeeeee",
@@ -56,7 +69,11 @@ impl Pipeline {
             if let Some(stats) = report.and_then(|r| r.stats(&node.label)) {
                 let _ = write!(label, "\\n{} rows", stats.rows_out);
                 if !matches!(node.spec, NodeSpec::Source { .. }) {
-                    let _ = write!(label, "\\ncomputed {} / cached {} / failed {}", stats.computed, stats.cached, stats.failed);
+                    let _ = write!(
+                        label,
+                        "\\ncomputed {} / cached {} / failed {}",
+                        stats.computed, stats.cached, stats.failed
+                    );
                 }
                 if matches!(node.spec, NodeSpec::Function { .. }) {
                     fill = if stats.failed > 0 {
@@ -68,7 +85,10 @@ impl Pipeline {
                     };
                 }
             }
-            let _ = writeln!(out, "  n{i} [label=\"{label}\", shape={shape}, style=\"{style}\", fillcolor=\"{fill}\"];");
+            let _ = writeln!(
+                out,
+                "  n{i} [label=\"{label}\", shape={shape}, style=\"{style}\", fillcolor=\"{fill}\"];"
+            );
         }
         for (i, node) in self.nodes.iter().enumerate() {
             for input in &node.inputs {
@@ -89,7 +109,10 @@ impl Pipeline {
 pub fn render_svg(dot: &str) -> Result<String> {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let io = |source| crate::NodeError::Io { path: "dot (Graphviz)".into(), source };
+    let io = |source| crate::NodeError::Io {
+        path: "dot (Graphviz)".into(),
+        source,
+    };
     let mut child = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef, BooleanArray, LargeBinaryArray, LargeStringArray, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
 use orcapod_cache::{OnDuplicate, RecordSet, Store, StoreTransaction, TablePath};
-use orcapod_datagram::constants::{self, INPUT_DATA_HASH_COL, NODE_CONTENT_HASH_COL, POD_TIMESTAMP};
+use orcapod_datagram::constants::{
+    self, INPUT_DATA_HASH_COL, NODE_CONTENT_HASH_COL, POD_TIMESTAMP,
+};
 use orcapod_datagram::{Stream, StreamIdentity};
 use orcapod_executor::{PacketError, pod_stream_identity};
 use orcapod_hash::DataContext;
@@ -53,7 +55,11 @@ pub(crate) struct FunctionOutput {
 
 impl FunctionRun<'_> {
     pub(crate) fn run(&self, input: &Stream) -> Result<FunctionOutput> {
-        let expected = pod_stream_identity(self.pod.content_hash(), self.pod.pipeline_hash(), input.identity())?;
+        let expected = pod_stream_identity(
+            self.pod.content_hash(),
+            self.pod.pipeline_hash(),
+            input.identity(),
+        )?;
         if &expected != self.identity {
             return Err(NodeError::InvalidInput {
                 node: self.label.into(),
@@ -73,7 +79,8 @@ impl FunctionRun<'_> {
         stats.failed = results.errors.len();
         stats.dropped = input.num_rows() - stats.computed - stats.failed;
         for row in &results.input_rows {
-            self.observer.on_packet_end(self.label, *row, PacketOutcome::Computed);
+            self.observer
+                .on_packet_end(self.label, *row, PacketOutcome::Computed);
         }
         for e in &results.errors {
             self.observer.on_packet_crash(self.label, e);
@@ -81,9 +88,16 @@ impl FunctionRun<'_> {
         if self.policy == ErrorPolicy::FailFast
             && let Some(e) = results.errors.first()
         {
-            return Err(NodeError::PacketFailed { node: self.label.into(), error: Box::new(e.clone()) });
+            return Err(NodeError::PacketFailed {
+                node: self.label.into(),
+                error: Box::new(e.clone()),
+            });
         }
-        Ok(FunctionOutput { stream: results.stream.with_identity(self.identity.clone()), stats, errors: results.errors })
+        Ok(FunctionOutput {
+            stream: results.stream.with_identity(self.identity.clone()),
+            stats,
+            errors: results.errors,
+        })
     }
 
     fn run_with_store(
@@ -96,7 +110,11 @@ impl FunctionRun<'_> {
         let n = input.num_rows();
         let mut stats = NodeStats::new(self.label, crate::NodeKind::Function);
         store.create_index(results_path, INPUT_DATA_HASH_COL)?;
-        let packet_hashes: Vec<String> = input.packet_hashes()?.iter().map(ToString::to_string).collect();
+        let packet_hashes: Vec<String> = input
+            .packet_hashes()?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let node_hash = self.identity.content_hash.to_string();
         let entry_ids = entry_ids(input, &packet_hashes, &node_hash)?;
 
@@ -104,7 +122,8 @@ impl FunctionRun<'_> {
         let mut data_ids: Vec<Option<Vec<u8>>> = vec![None; n];
         let id_refs: Vec<&[u8]> = entry_ids.iter().map(Vec::as_slice).collect();
         if let Some(found) = store.get_records(records_path, &id_refs)? {
-            let by_entry: HashMap<&[u8], usize> = id_refs.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            let by_entry: HashMap<&[u8], usize> =
+                id_refs.iter().enumerate().map(|(i, id)| (*id, i)).collect();
             let data = found.data();
             let col = binary_column(&data, DATA_ID_COL, self.label, records_path)?;
             for r in 0..found.len() {
@@ -113,8 +132,10 @@ impl FunctionRun<'_> {
                 }
             }
         }
-        let mut outcomes: Vec<Option<PacketOutcome>> =
-            data_ids.iter().map(|d| d.as_ref().map(|_| PacketOutcome::Cached)).collect();
+        let mut outcomes: Vec<Option<PacketOutcome>> = data_ids
+            .iter()
+            .map(|d| d.as_ref().map(|_| PacketOutcome::Cached))
+            .collect();
 
         // Phase 1b: results of the same function on the same input packet (any pipeline).
         let mut pending_records: Vec<usize> = Vec::new();
@@ -147,7 +168,14 @@ impl FunctionRun<'_> {
         }
         if !pending_records.is_empty() {
             let mut txn = StoreTransaction::new();
-            let set = pipeline_records(input, &pending_records, &data_ids, &entry_ids, &node_hash, false)?;
+            let set = pipeline_records(
+                input,
+                &pending_records,
+                &data_ids,
+                &entry_ids,
+                &node_hash,
+                false,
+            )?;
             txn.add_records(records_path, set, OnDuplicate::Skip);
             store.commit(txn)?;
         }
@@ -169,7 +197,14 @@ impl FunctionRun<'_> {
                 let mut txn = StoreTransaction::new();
                 let result_set = result_records(&results, &packet_hashes, chunk)?;
                 txn.add_records(results_path, result_set, OnDuplicate::Skip);
-                let set = pipeline_records(input, &computed_rows, &data_ids, &entry_ids, &node_hash, true)?;
+                let set = pipeline_records(
+                    input,
+                    &computed_rows,
+                    &data_ids,
+                    &entry_ids,
+                    &node_hash,
+                    true,
+                )?;
                 txn.add_records(records_path, set, OnDuplicate::Skip);
                 store.commit(txn)?;
             }
@@ -219,15 +254,27 @@ impl FunctionRun<'_> {
         stats.failed = errors.len();
         if let Some(last) = aborted_at {
             stats.skipped = to_compute.iter().filter(|&&r| r > last).count();
-            return Err(NodeError::PacketFailed { node: self.label.into(), error: Box::new(errors.swap_remove(0)) });
+            return Err(NodeError::PacketFailed {
+                node: self.label.into(),
+                error: Box::new(errors.swap_remove(0)),
+            });
         }
         stats.dropped = n - stats.computed - stats.cached - stats.failed;
         let stream = assemble(self, input, store, results_path, &data_ids)?;
-        Ok(FunctionOutput { stream, stats, errors })
+        Ok(FunctionOutput {
+            stream,
+            stats,
+            errors,
+        })
     }
 }
 
-fn binary_column<'b>(data: &'b RecordBatch, name: &str, node: &str, path: &TablePath) -> Result<&'b LargeBinaryArray> {
+fn binary_column<'b>(
+    data: &'b RecordBatch,
+    name: &str,
+    node: &str,
+    path: &TablePath,
+) -> Result<&'b LargeBinaryArray> {
     data.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<LargeBinaryArray>())
         .ok_or_else(|| NodeError::StaleStore {
@@ -249,10 +296,22 @@ fn entry_ids(input: &Stream, packet_hashes: &[String], node_hash: &str) -> Resul
             columns.push(c.clone());
         }
     }
-    fields.push(ArrowField::new(INPUT_DATA_HASH_COL, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(packet_hashes.iter())));
-    fields.push(ArrowField::new(NODE_CONTENT_HASH_COL, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(node_hash, input.num_rows()))));
+    fields.push(ArrowField::new(
+        INPUT_DATA_HASH_COL,
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        packet_hashes.iter(),
+    )));
+    fields.push(ArrowField::new(
+        NODE_CONTENT_HASH_COL,
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(node_hash, input.num_rows()),
+    )));
     let table = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
     let hasher = DataContext::default_context().arrow_hasher();
     use rayon::prelude::*;
@@ -270,21 +329,41 @@ pub(crate) fn take_rows(input: &Stream, rows: &[usize]) -> Result<Stream> {
 
 /// Result records of one computed chunk: the output columns and their source info, plus the
 /// input packet hash, execution metadata and a timestamp.
-fn result_records(results: &orcapod_executor::PodResults, packet_hashes: &[String], chunk: &[usize]) -> Result<RecordSet> {
+fn result_records(
+    results: &orcapod_executor::PodResults,
+    packet_hashes: &[String],
+    chunk: &[usize],
+) -> Result<RecordSet> {
     let out = &results.stream;
     let rows = out.num_rows();
-    let mut fields = vec![ArrowField::new(INPUT_DATA_HASH_COL, ArrowType::LargeUtf8, false)];
+    let mut fields = vec![ArrowField::new(
+        INPUT_DATA_HASH_COL,
+        ArrowType::LargeUtf8,
+        false,
+    )];
     let mut columns: Vec<ArrayRef> = vec![Arc::new(LargeStringArray::from_iter_values(
-        results.input_rows.iter().map(|&local| packet_hashes[chunk[local]].as_str()),
+        results
+            .input_rows
+            .iter()
+            .map(|&local| packet_hashes[chunk[local]].as_str()),
     ))];
-    fields.push(ArrowField::new(EXECUTOR_TYPE_COL, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(
-        results.execution.executor_type.as_str(),
-        rows,
-    ))));
+    fields.push(ArrowField::new(
+        EXECUTOR_TYPE_COL,
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(results.execution.executor_type.as_str(), rows),
+    )));
     let info = serde_json::to_string(&results.execution.executor_info).unwrap_or_default();
-    fields.push(ArrowField::new(EXECUTOR_INFO_COL, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(info.as_str(), rows))));
+    fields.push(ArrowField::new(
+        EXECUTOR_INFO_COL,
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(info.as_str(), rows),
+    )));
     let batch = out.batch();
     for p in out.packet_columns() {
         for name in [p.clone(), constants::source_info_column(p)] {
@@ -296,9 +375,14 @@ fn result_records(results: &orcapod_executor::PodResults, packet_hashes: &[Strin
     }
     let ts = crate::time::now_iso();
     fields.push(ArrowField::new(POD_TIMESTAMP, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(ts.as_str(), rows))));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(ts.as_str(), rows),
+    )));
     let data = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
-    Ok(RecordSet::new(results.record_ids.iter().map(|u| u.as_bytes().to_vec()), data)?)
+    Ok(RecordSet::new(
+        results.record_ids.iter().map(|u| u.as_bytes().to_vec()),
+        data,
+    )?)
 }
 
 /// Pipeline records for `rows`: tags and system tags, the input's source info, the link to the
@@ -315,8 +399,17 @@ fn pipeline_records(
     let batch = taken.batch();
     let mut fields = Vec::new();
     let mut columns: Vec<ArrayRef> = Vec::new();
-    let sources: Vec<String> = input.packet_columns().iter().map(|p| constants::source_info_column(p)).collect();
-    for name in input.tag_columns().iter().chain(input.system_tag_columns()).chain(&sources) {
+    let sources: Vec<String> = input
+        .packet_columns()
+        .iter()
+        .map(|p| constants::source_info_column(p))
+        .collect();
+    for name in input
+        .tag_columns()
+        .iter()
+        .chain(input.system_tag_columns())
+        .chain(&sources)
+    {
         if let (Some(f), Some(c)) = (input.field(name), batch.column_by_name(name)) {
             fields.push(f.as_ref().clone());
             columns.push(c.clone());
@@ -324,16 +417,36 @@ fn pipeline_records(
     }
     fields.push(ArrowField::new(DATA_ID_COL, ArrowType::LargeBinary, false));
     columns.push(Arc::new(LargeBinaryArray::from_iter_values(
-        rows.iter().map(|&r| data_ids[r].clone().unwrap_or_default()),
+        rows.iter()
+            .map(|&r| data_ids[r].clone().unwrap_or_default()),
     )));
-    fields.push(ArrowField::new(NODE_CONTENT_HASH_COL, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(node_hash, rows.len()))));
-    fields.push(ArrowField::new(INPUT_CONTEXT_COL, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(input.context_key(), rows.len()))));
-    fields.push(ArrowField::new(constants::COMPUTED_FLAG, ArrowType::Boolean, false));
+    fields.push(ArrowField::new(
+        NODE_CONTENT_HASH_COL,
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(node_hash, rows.len()),
+    )));
+    fields.push(ArrowField::new(
+        INPUT_CONTEXT_COL,
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(input.context_key(), rows.len()),
+    )));
+    fields.push(ArrowField::new(
+        constants::COMPUTED_FLAG,
+        ArrowType::Boolean,
+        false,
+    ));
     columns.push(Arc::new(BooleanArray::from(vec![computed; rows.len()])));
     let data = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
-    Ok(RecordSet::new(rows.iter().map(|&r| entry_ids[r].clone()), data)?)
+    Ok(RecordSet::new(
+        rows.iter().map(|&r| entry_ids[r].clone()),
+        data,
+    )?)
 }
 
 /// The node's output stream: input tags (record ids as `large_binary`, like pod output) of
@@ -345,9 +458,18 @@ fn assemble(
     results_path: &TablePath,
     data_ids: &[Option<Vec<u8>>],
 ) -> Result<Stream> {
-    let rows: Vec<usize> = (0..data_ids.len()).filter(|&r| data_ids[r].is_some()).collect();
-    let ids: Vec<&[u8]> = rows.iter().filter_map(|&r| data_ids[r].as_deref()).collect();
-    let found = if ids.is_empty() { None } else { store.get_records(results_path, &ids)? };
+    let rows: Vec<usize> = (0..data_ids.len())
+        .filter(|&r| data_ids[r].is_some())
+        .collect();
+    let ids: Vec<&[u8]> = rows
+        .iter()
+        .filter_map(|&r| data_ids[r].as_deref())
+        .collect();
+    let found = if ids.is_empty() {
+        None
+    } else {
+        store.get_records(results_path, &ids)?
+    };
     let mut position: HashMap<&[u8], usize> = HashMap::new();
     if let Some(set) = &found {
         for i in 0..set.len() {
@@ -371,7 +493,9 @@ fn assemble(
     for (f, c) in tbatch.schema().fields().iter().zip(tbatch.columns()) {
         let name = f.name().as_str();
         if input.tag_columns().iter().any(|t| t == name) || constants::is_system_tag(name) {
-            if constants::is_system_tag(name) && matches!(f.data_type(), ArrowType::FixedSizeBinary(_)) {
+            if constants::is_system_tag(name)
+                && matches!(f.data_type(), ArrowType::FixedSizeBinary(_))
+            {
                 fields.push(f.as_ref().clone().with_data_type(ArrowType::LargeBinary));
                 columns.push(arrow_cast::cast(c, &ArrowType::LargeBinary)?);
             } else {
@@ -388,7 +512,9 @@ fn assemble(
         let want = field.to_arrow();
         let (col, src) = match &stored {
             Some(data) => {
-                let col = data.column_by_name(&field.name).ok_or_else(|| stale(run, results_path, &field.name))?;
+                let col = data
+                    .column_by_name(&field.name)
+                    .ok_or_else(|| stale(run, results_path, &field.name))?;
                 if col.data_type() != want.data_type() {
                     return Err(NodeError::StaleStore {
                         node: run.label.into(),
@@ -402,14 +528,26 @@ fn assemble(
                     });
                 }
                 let src_name = constants::source_info_column(&field.name);
-                let src = data.column_by_name(&src_name).ok_or_else(|| stale(run, results_path, &src_name))?;
-                (arrow_select::take::take(col, &order, None)?, arrow_select::take::take(src, &order, None)?)
+                let src = data
+                    .column_by_name(&src_name)
+                    .ok_or_else(|| stale(run, results_path, &src_name))?;
+                (
+                    arrow_select::take::take(col, &order, None)?,
+                    arrow_select::take::take(src, &order, None)?,
+                )
             }
-            None => (arrow_array::new_empty_array(want.data_type()), arrow_array::new_empty_array(&ArrowType::LargeUtf8)),
+            None => (
+                arrow_array::new_empty_array(want.data_type()),
+                arrow_array::new_empty_array(&ArrowType::LargeUtf8),
+            ),
         };
         fields.push(want);
         columns.push(col);
-        source_fields.push(ArrowField::new(constants::source_info_column(&field.name), ArrowType::LargeUtf8, true));
+        source_fields.push(ArrowField::new(
+            constants::source_info_column(&field.name),
+            ArrowType::LargeUtf8,
+            true,
+        ));
         source_columns.push(src);
     }
     fields.extend(source_fields);
@@ -419,7 +557,11 @@ fn assemble(
         columns,
         &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows.len())),
     )?;
-    Ok(Stream::from_batch(batch, input.tag_columns(), run.identity.clone())?)
+    Ok(Stream::from_batch(
+        batch,
+        input.tag_columns(),
+        run.identity.clone(),
+    )?)
 }
 
 fn stale(run: &FunctionRun<'_>, path: &TablePath, column: &str) -> NodeError {
@@ -432,5 +574,9 @@ fn stale(run: &FunctionRun<'_>, path: &TablePath, column: &str) -> NodeError {
 
 /// The content hash a function node would have over `input`.
 pub(crate) fn node_identity(pod: &dyn PodLike, input: &StreamIdentity) -> Result<StreamIdentity> {
-    Ok(pod_stream_identity(pod.content_hash(), pod.pipeline_hash(), input)?)
+    Ok(pod_stream_identity(
+        pod.content_hash(),
+        pod.pipeline_hash(),
+        input,
+    )?)
 }

@@ -40,9 +40,17 @@ pub enum CacheMode {
 /// The element a node wraps.
 #[derive(Clone)]
 pub(crate) enum NodeSpec {
-    Source { source: Source, cumulative: bool },
-    Operator { op: Arc<dyn Operator>, cache: CacheMode },
-    Function { pod: Arc<dyn PodLike> },
+    Source {
+        source: Source,
+        cumulative: bool,
+    },
+    Operator {
+        op: Arc<dyn Operator>,
+        cache: CacheMode,
+    },
+    Function {
+        pod: Arc<dyn PodLike>,
+    },
 }
 
 impl NodeSpec {
@@ -56,9 +64,10 @@ impl NodeSpec {
 
     fn default_label(&self) -> String {
         match self {
-            NodeSpec::Source { source, .. } => {
-                source.stream().label().map_or_else(|| source.kind().to_string(), str::to_string)
-            }
+            NodeSpec::Source { source, .. } => source
+                .stream()
+                .label()
+                .map_or_else(|| source.kind().to_string(), str::to_string),
             NodeSpec::Operator { op, .. } => op.identity_name().to_string(),
             NodeSpec::Function { pod } => pod.label().to_string(),
         }
@@ -114,7 +123,11 @@ pub struct PipelineBuilder {
 impl PipelineBuilder {
     /// A new, empty pipeline called `name` (use `/` to give a hierarchical name).
     pub fn new(name: &str) -> Self {
-        PipelineBuilder { name: name.split('/').map(str::to_string).collect(), store: None, nodes: Vec::new() }
+        PipelineBuilder {
+            name: name.split('/').map(str::to_string).collect(),
+            store: None,
+            nodes: Vec::new(),
+        }
     }
 
     /// Persist node results in `store`.
@@ -128,14 +141,30 @@ impl PipelineBuilder {
         self.store = Some(store);
     }
 
-    fn push(&mut self, spec: NodeSpec, inputs: Vec<NodeId>, identity: StreamIdentity, schema: StreamSchema) -> NodeId {
+    fn push(
+        &mut self,
+        spec: NodeSpec,
+        inputs: Vec<NodeId>,
+        identity: StreamIdentity,
+        schema: StreamSchema,
+    ) -> NodeId {
         let label = spec.default_label();
-        self.nodes.push(NodeEntry { spec, inputs, explicit_label: None, label, identity, schema });
+        self.nodes.push(NodeEntry {
+            spec,
+            inputs,
+            explicit_label: None,
+            label,
+            identity,
+            schema,
+        });
         NodeId(self.nodes.len() - 1)
     }
 
     fn entry(&self, id: NodeId) -> Result<&NodeEntry> {
-        self.nodes.get(id.0).ok_or_else(|| NodeError::UnknownNode { pipeline: self.name.join("/"), node: format!("#{}", id.0) })
+        self.nodes.get(id.0).ok_or_else(|| NodeError::UnknownNode {
+            pipeline: self.name.join("/"),
+            node: format!("#{}", id.0),
+        })
     }
 
     /// Add a source. Adding the same source (same content hash) twice returns the existing node.
@@ -151,11 +180,20 @@ impl PipelineBuilder {
 
     fn add_source(&mut self, source: Source, cumulative: bool) -> NodeId {
         let identity = source.stream().identity().clone();
-        if let Some(i) = self.nodes.iter().position(|n| n.identity == identity && matches!(n.spec, NodeSpec::Source { .. })) {
+        if let Some(i) = self
+            .nodes
+            .iter()
+            .position(|n| n.identity == identity && matches!(n.spec, NodeSpec::Source { .. }))
+        {
             return NodeId(i);
         }
         let schema = source.stream().schema();
-        self.push(NodeSpec::Source { source, cumulative }, Vec::new(), identity, schema)
+        self.push(
+            NodeSpec::Source { source, cumulative },
+            Vec::new(),
+            identity,
+            schema,
+        )
     }
 
     /// Apply an operator to the outputs of `inputs`. Validates and predicts the output schema.
@@ -164,19 +202,42 @@ impl PipelineBuilder {
     }
 
     /// Apply an operator with a store mode (off, log, replay).
-    pub fn operator_with_cache(&mut self, op: impl Operator + 'static, inputs: &[NodeId], cache: CacheMode) -> Result<NodeId> {
+    pub fn operator_with_cache(
+        &mut self,
+        op: impl Operator + 'static,
+        inputs: &[NodeId],
+        cache: CacheMode,
+    ) -> Result<NodeId> {
         self.add_operator(Arc::new(op), inputs, cache)
     }
 
-    pub(crate) fn add_operator(&mut self, op: Arc<dyn Operator>, inputs: &[NodeId], cache: CacheMode) -> Result<NodeId> {
-        let schemas = inputs.iter().map(|&i| Ok(self.entry(i)?.schema.clone())).collect::<Result<Vec<_>>>()?;
-        let identities: Vec<StreamIdentity> = inputs.iter().map(|&i| Ok(self.entry(i)?.identity.clone())).collect::<Result<_>>()?;
-        let schema = op.output_schema(&schemas).map_err(|e| NodeError::InvalidInput {
-            node: op.identity_name().to_string(),
-            reason: e.to_string(),
-        })?;
+    pub(crate) fn add_operator(
+        &mut self,
+        op: Arc<dyn Operator>,
+        inputs: &[NodeId],
+        cache: CacheMode,
+    ) -> Result<NodeId> {
+        let schemas = inputs
+            .iter()
+            .map(|&i| Ok(self.entry(i)?.schema.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let identities: Vec<StreamIdentity> = inputs
+            .iter()
+            .map(|&i| Ok(self.entry(i)?.identity.clone()))
+            .collect::<Result<_>>()?;
+        let schema = op
+            .output_schema(&schemas)
+            .map_err(|e| NodeError::InvalidInput {
+                node: op.identity_name().to_string(),
+                reason: e.to_string(),
+            })?;
         let identity = op.output_identity(&identities.iter().collect::<Vec<_>>())?;
-        Ok(self.push(NodeSpec::Operator { op, cache }, inputs.to_vec(), identity, schema))
+        Ok(self.push(
+            NodeSpec::Operator { op, cache },
+            inputs.to_vec(),
+            identity,
+            schema,
+        ))
     }
 
     /// Apply a function pod to the outputs of `inputs` (several inputs are joined first, by an
@@ -186,20 +247,36 @@ impl PipelineBuilder {
         self.add_function(Arc::new(pod), inputs)
     }
 
-    pub(crate) fn add_function(&mut self, pod: Arc<dyn PodLike>, inputs: &[NodeId]) -> Result<NodeId> {
+    pub(crate) fn add_function(
+        &mut self,
+        pod: Arc<dyn PodLike>,
+        inputs: &[NodeId],
+    ) -> Result<NodeId> {
         let input = match inputs {
             [] => {
-                return Err(NodeError::InvalidInput { node: pod.label().into(), reason: "a function node needs at least one input".into() });
+                return Err(NodeError::InvalidInput {
+                    node: pod.label().into(),
+                    reason: "a function node needs at least one input".into(),
+                });
             }
             [one] => *one,
             many => self.operator(Join::new(), many)?,
         };
         let upstream = self.entry(input)?.clone();
-        let available: Vec<Field> = upstream.schema.packets.iter().map(|f| Field::from_arrow(f)).collect::<Result<_, _>>()?;
+        let available: Vec<Field> = upstream
+            .schema
+            .packets
+            .iter()
+            .map(|f| Field::from_arrow(f))
+            .collect::<Result<_, _>>()?;
         for expected in pod.input_schema().fields() {
             let found = available.iter().find(|f| f.name == expected.name);
-            orcapod_executor::check_input_field(pod.info(), expected, found, &available)
-                .map_err(|e| NodeError::InvalidInput { node: pod.label().into(), reason: e.to_string() })?;
+            orcapod_executor::check_input_field(pod.info(), expected, found, &available).map_err(
+                |e| NodeError::InvalidInput {
+                    node: pod.label().into(),
+                    reason: e.to_string(),
+                },
+            )?;
         }
         let identity = node_identity(pod.as_ref(), &upstream.identity)?;
         let schema = function_schema(pod.as_ref(), &upstream.schema, &identity);
@@ -209,7 +286,10 @@ impl PipelineBuilder {
     /// Give a node an explicit label (duplicates are disambiguated at build time).
     pub fn label(&mut self, id: NodeId, label: impl Into<String>) -> Result<&mut Self> {
         let name = self.name.join("/");
-        let node = self.nodes.get_mut(id.0).ok_or(NodeError::UnknownNode { pipeline: name, node: format!("#{}", id.0) })?;
+        let node = self.nodes.get_mut(id.0).ok_or(NodeError::UnknownNode {
+            pipeline: name,
+            node: format!("#{}", id.0),
+        })?;
         node.explicit_label = Some(label.into());
         Ok(self)
     }
@@ -220,7 +300,10 @@ impl PipelineBuilder {
     pub fn build(mut self) -> Result<crate::Pipeline> {
         let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, n) in self.nodes.iter().enumerate() {
-            let base = n.explicit_label.clone().unwrap_or_else(|| n.spec.default_label());
+            let base = n
+                .explicit_label
+                .clone()
+                .unwrap_or_else(|| n.spec.default_label());
             groups.entry(base).or_default().push(i);
         }
         for (base, mut members) in groups {
@@ -239,24 +322,41 @@ impl PipelineBuilder {
 
 /// The predicted output schema of a function node: the input's tags (record ids as
 /// `large_binary`, like pod output), the function's outputs and their source info.
-fn function_schema(pod: &dyn PodLike, input: &StreamSchema, identity: &StreamIdentity) -> StreamSchema {
+fn function_schema(
+    pod: &dyn PodLike,
+    input: &StreamSchema,
+    identity: &StreamIdentity,
+) -> StreamSchema {
     let system_tags = input
         .system_tags
         .iter()
         .map(|f| match f.data_type() {
-            ArrowType::FixedSizeBinary(_) => FieldRef::new(f.as_ref().clone().with_data_type(ArrowType::LargeBinary)),
+            ArrowType::FixedSizeBinary(_) => {
+                FieldRef::new(f.as_ref().clone().with_data_type(ArrowType::LargeBinary))
+            }
             _ => f.clone(),
         })
         .collect();
     StreamSchema {
         tags: input.tags.clone(),
         system_tags,
-        packets: pod.output_schema().fields().iter().map(|f| FieldRef::new(f.to_arrow())).collect(),
+        packets: pod
+            .output_schema()
+            .fields()
+            .iter()
+            .map(|f| FieldRef::new(f.to_arrow()))
+            .collect(),
         source_info: pod
             .output_schema()
             .fields()
             .iter()
-            .map(|f| FieldRef::new(ArrowField::new(constants::source_info_column(&f.name), ArrowType::LargeUtf8, true)))
+            .map(|f| {
+                FieldRef::new(ArrowField::new(
+                    constants::source_info_column(&f.name),
+                    ArrowType::LargeUtf8,
+                    true,
+                ))
+            })
             .collect(),
         meta: Vec::new(),
         pipeline_hash: identity.pipeline_hash.clone(),

@@ -52,13 +52,15 @@ mod run;
 mod store_observer;
 mod time;
 
+pub use dot::render_svg;
 pub use error::{NodeError, Result};
 pub use function_node::{DATA_ID_COL, EXECUTOR_INFO_COL, EXECUTOR_TYPE_COL, INPUT_CONTEXT_COL};
 pub use graph::{CacheMode, NodeId, PipelineBuilder};
-pub use observer::{CompositeObserver, Event, NoOpObserver, NodeKind, Observer, PacketOutcome, RecordingObserver};
+pub use observer::{
+    CompositeObserver, Event, NoOpObserver, NodeKind, Observer, PacketOutcome, RecordingObserver,
+};
 pub use pipeline::Pipeline;
 pub use pod::PodLike;
-pub use dot::render_svg;
 pub use progress::ProgressObserver;
-pub use store_observer::{StoreObserver, TracingObserver};
 pub use run::{ErrorPolicy, NodeStats, RunConfig, RunMode, RunReport};
+pub use store_observer::{StoreObserver, TracingObserver};

@@ -108,7 +108,10 @@ impl RecordingObserver {
 
     /// How many events match `pred`.
     pub fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {
-        self.events.lock().map(|e| e.iter().filter(|x| pred(x)).count()).unwrap_or(0)
+        self.events
+            .lock()
+            .map(|e| e.iter().filter(|x| pred(x)).count())
+            .unwrap_or(0)
     }
 }
 
@@ -160,7 +163,9 @@ impl Observer for CompositeObserver {
         self.observers.iter().for_each(|o| o.on_node_end(n, s));
     }
     fn on_packet_end(&self, n: &str, row: usize, outcome: PacketOutcome) {
-        self.observers.iter().for_each(|o| o.on_packet_end(n, row, outcome));
+        self.observers
+            .iter()
+            .for_each(|o| o.on_packet_end(n, row, outcome));
     }
     fn on_packet_crash(&self, n: &str, e: &PacketError) {
         self.observers.iter().for_each(|o| o.on_packet_crash(n, e));

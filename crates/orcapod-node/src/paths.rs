@@ -27,7 +27,11 @@ fn uri_parts(uri: &FunctionUri) -> Vec<String> {
 }
 
 /// Pipeline records of a function node.
-pub fn function_records(pipeline: &[String], uri: &FunctionUri, node_pipeline_hash: &ContentHash) -> Result<TablePath> {
+pub fn function_records(
+    pipeline: &[String],
+    uri: &FunctionUri,
+    node_pipeline_hash: &ContentHash,
+) -> Result<TablePath> {
     let mut parts = pipeline.to_vec();
     parts.extend(uri_parts(uri));
     parts.push(format!("schema:{node_pipeline_hash}"));

@@ -35,14 +35,25 @@ impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("name", &self.name.join("/"))
-            .field("nodes", &self.nodes.iter().map(|n| n.label.as_str()).collect::<Vec<_>>())
+            .field(
+                "nodes",
+                &self
+                    .nodes
+                    .iter()
+                    .map(|n| n.label.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
 
 impl Pipeline {
     pub(crate) fn from_builder(b: PipelineBuilder) -> Self {
-        Pipeline { name: b.name, store: b.store, nodes: b.nodes }
+        Pipeline {
+            name: b.name,
+            store: b.store,
+            nodes: b.nodes,
+        }
     }
 
     /// The pipeline's name.
@@ -58,7 +69,11 @@ impl Pipeline {
     /// Continue building: the returned builder holds every node of this pipeline (same ids,
     /// identities and therefore the same store tables).
     pub fn extend(&self) -> PipelineBuilder {
-        PipelineBuilder { name: self.name.clone(), store: self.store.clone(), nodes: self.nodes.clone() }
+        PipelineBuilder {
+            name: self.name.clone(),
+            store: self.store.clone(),
+            nodes: self.nodes.clone(),
+        }
     }
 
     /// Node ids in topological order.
@@ -72,11 +87,17 @@ impl Pipeline {
             .iter()
             .position(|n| n.label == label)
             .map(NodeId)
-            .ok_or_else(|| NodeError::UnknownNode { pipeline: self.name(), node: label.to_string() })
+            .ok_or_else(|| NodeError::UnknownNode {
+                pipeline: self.name(),
+                node: label.to_string(),
+            })
     }
 
     fn entry(&self, id: NodeId) -> Result<&NodeEntry> {
-        self.nodes.get(id.0).ok_or_else(|| NodeError::UnknownNode { pipeline: self.name(), node: format!("#{}", id.0) })
+        self.nodes.get(id.0).ok_or_else(|| NodeError::UnknownNode {
+            pipeline: self.name(),
+            node: format!("#{}", id.0),
+        })
     }
 
     /// A node's unique label.
@@ -117,10 +138,20 @@ impl Pipeline {
                 paths::function_records(&self.name, pod.uri(), &e.identity.pipeline_hash)?,
                 paths::function_results(pod.uri())?,
             ],
-            NodeSpec::Operator { op, cache: CacheMode::Log | CacheMode::Replay } => {
-                vec![paths::operator_records(&self.name, op.identity_name(), &op.content_hash()?, &e.identity.pipeline_hash)?]
+            NodeSpec::Operator {
+                op,
+                cache: CacheMode::Log | CacheMode::Replay,
+            } => {
+                vec![paths::operator_records(
+                    &self.name,
+                    op.identity_name(),
+                    &op.content_hash()?,
+                    &e.identity.pipeline_hash,
+                )?]
             }
-            NodeSpec::Source { cumulative: true, .. } => vec![paths::source_cache(&self.name, &e.identity.content_hash)?],
+            NodeSpec::Source {
+                cumulative: true, ..
+            } => vec![paths::source_cache(&self.name, &e.identity.content_hash)?],
             _ => Vec::new(),
         })
     }
@@ -128,7 +159,10 @@ impl Pipeline {
     /// Run every node. Sync mode pulls node by node in topological order; async mode pushes rows
     /// through bounded channels. Both give the same rows (compare after sorting by tags).
     pub fn run(&self, config: &RunConfig) -> Result<RunReport> {
-        let observer: Arc<dyn Observer> = config.observer.clone().unwrap_or_else(|| Arc::new(NoOpObserver));
+        let observer: Arc<dyn Observer> = config
+            .observer
+            .clone()
+            .unwrap_or_else(|| Arc::new(NoOpObserver));
         let run_id = uuid::Uuid::new_v4().to_string();
         let start = Instant::now();
         observer.on_run_start(&self.name(), &run_id);
@@ -139,7 +173,13 @@ impl Pipeline {
         };
         observer.on_run_end(&self.name(), &run_id, result.is_ok());
         let (nodes, outputs, errors) = result?;
-        Ok(RunReport { run_id, nodes, outputs, errors, elapsed: start.elapsed() })
+        Ok(RunReport {
+            run_id,
+            nodes,
+            outputs,
+            errors,
+            elapsed: start.elapsed(),
+        })
     }
 
     /// Each function node's pod on the run's executor: the pipeline-wide executor (if any)
@@ -168,7 +208,11 @@ impl Pipeline {
         config: &RunConfig,
         pods: &[Option<Arc<dyn PodLike>>],
         observer: &dyn Observer,
-    ) -> Result<(Vec<NodeStats>, BTreeMap<String, Stream>, Vec<(String, orcapod_executor::PacketError)>)> {
+    ) -> Result<(
+        Vec<NodeStats>,
+        BTreeMap<String, Stream>,
+        Vec<(String, orcapod_executor::PacketError)>,
+    )> {
         let mut outputs: Vec<Option<Stream>> = vec![None; self.nodes.len()];
         let mut stats = Vec::with_capacity(self.nodes.len());
         let mut errors = Vec::new();
@@ -176,16 +220,30 @@ impl Pipeline {
             let inputs: Vec<Stream> = node
                 .inputs
                 .iter()
-                .map(|id| outputs[id.0].clone().ok_or_else(|| NodeError::NoOutput { node: node.label.clone(), reason: "input not computed".into() }))
+                .map(|id| {
+                    outputs[id.0].clone().ok_or_else(|| NodeError::NoOutput {
+                        node: node.label.clone(),
+                        reason: "input not computed".into(),
+                    })
+                })
                 .collect::<Result<_>>()?;
             let started = Instant::now();
             observer.on_node_start(&node.label, node.spec.kind());
             let (stream, mut s) = match &node.spec {
-                NodeSpec::Source { source, cumulative } => self.run_source(node, source.stream(), *cumulative)?,
-                NodeSpec::Operator { op, cache } => self.run_operator(node, op.as_ref(), *cache, &inputs)?,
+                NodeSpec::Source { source, cumulative } => {
+                    self.run_source(node, source.stream(), *cumulative)?
+                }
+                NodeSpec::Operator { op, cache } => {
+                    self.run_operator(node, op.as_ref(), *cache, &inputs)?
+                }
                 NodeSpec::Function { .. } => {
-                    let pod = pods[i].as_ref().ok_or_else(|| NodeError::NoOutput { node: node.label.clone(), reason: "no pod".into() })?;
-                    let out = self.function_run(node, pod, config, observer)?.run(&inputs[0])?;
+                    let pod = pods[i].as_ref().ok_or_else(|| NodeError::NoOutput {
+                        node: node.label.clone(),
+                        reason: "no pod".into(),
+                    })?;
+                    let out = self
+                        .function_run(node, pod, config, observer)?
+                        .run(&inputs[0])?;
                     errors.extend(out.errors.into_iter().map(|e| (node.label.clone(), e)));
                     (out.stream, out.stats)
                 }
@@ -196,7 +254,12 @@ impl Pipeline {
             stats.push(s);
             outputs[i] = Some(stream);
         }
-        let named = self.nodes.iter().zip(outputs).filter_map(|(n, o)| o.map(|s| (n.label.clone(), s))).collect();
+        let named = self
+            .nodes
+            .iter()
+            .zip(outputs)
+            .filter_map(|(n, o)| o.map(|s| (n.label.clone(), s)))
+            .collect();
         Ok((stats, named, errors))
     }
 
@@ -226,7 +289,12 @@ impl Pipeline {
         })
     }
 
-    pub(crate) fn run_source(&self, node: &NodeEntry, stream: &Stream, cumulative: bool) -> Result<(Stream, NodeStats)> {
+    pub(crate) fn run_source(
+        &self,
+        node: &NodeEntry,
+        stream: &Stream,
+        cumulative: bool,
+    ) -> Result<(Stream, NodeStats)> {
         let mut stats = NodeStats::new(&node.label, NodeKind::Source);
         let (Some(store), true) = (&self.store, cumulative) else {
             return Ok((stream.clone(), stats));
@@ -239,7 +307,10 @@ impl Pipeline {
         let written = store.commit(txn)?;
         stats.computed = written.iter().map(|w| w.written).sum();
         let all = store.get_all(&path)?.map(|s| s.data());
-        stats.cached = all.as_ref().map_or(0, RecordBatch::num_rows).saturating_sub(stats.computed);
+        stats.cached = all
+            .as_ref()
+            .map_or(0, RecordBatch::num_rows)
+            .saturating_sub(stats.computed);
         let out = match all {
             Some(b) => Stream::from_batch(b, stream.tag_columns(), node.identity.clone())?,
             None => stream.clone(),
@@ -260,7 +331,12 @@ impl Pipeline {
             _ => None,
         };
         let path = match store {
-            Some(_) => Some(paths::operator_records(&self.name, op.identity_name(), &op.content_hash()?, &node.identity.pipeline_hash)?),
+            Some(_) => Some(paths::operator_records(
+                &self.name,
+                op.identity_name(),
+                &op.content_hash()?,
+                &node.identity.pipeline_hash,
+            )?),
             None => None,
         };
         let node_hash = node.identity.content_hash.to_string();
@@ -297,8 +373,14 @@ fn with_node_hash(batch: &RecordBatch, node_hash: &str) -> Result<RecordBatch> {
     let schema = batch.schema();
     let mut fields: Vec<ArrowField> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    fields.push(ArrowField::new(NODE_CONTENT_HASH_COL, ArrowType::LargeUtf8, false));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(std::iter::repeat_n(node_hash, batch.num_rows()))));
+    fields.push(ArrowField::new(
+        NODE_CONTENT_HASH_COL,
+        ArrowType::LargeUtf8,
+        false,
+    ));
+    columns.push(Arc::new(LargeStringArray::from_iter_values(
+        std::iter::repeat_n(node_hash, batch.num_rows()),
+    )));
     Ok(RecordBatch::try_new_with_options(
         Arc::new(ArrowSchema::new(fields)),
         columns,
@@ -307,13 +389,24 @@ fn with_node_hash(batch: &RecordBatch, node_hash: &str) -> Result<RecordBatch> {
 }
 
 /// Serve an operator node's logged rows (only those written by this very node).
-fn replay(store: &dyn Store, path: &TablePath, node_hash: &str, node: &NodeEntry) -> Result<Stream> {
-    let found = store.get_records_with_column_value(path, NODE_CONTENT_HASH_COL, orcapod_datagram::Value::Str(node_hash.into()))?;
+fn replay(
+    store: &dyn Store,
+    path: &TablePath,
+    node_hash: &str,
+    node: &NodeEntry,
+) -> Result<Stream> {
+    let found = store.get_records_with_column_value(
+        path,
+        NODE_CONTENT_HASH_COL,
+        orcapod_datagram::Value::Str(node_hash.into()),
+    )?;
     let tags = node.schema.tag_names();
     let batch = match found {
         Some(set) => {
             let data = set.data();
-            let keep: Vec<usize> = (0..data.num_columns()).filter(|&i| data.schema().field(i).name() != NODE_CONTENT_HASH_COL).collect();
+            let keep: Vec<usize> = (0..data.num_columns())
+                .filter(|&i| data.schema().field(i).name() != NODE_CONTENT_HASH_COL)
+                .collect();
             data.project(&keep)?
         }
         None => RecordBatch::new_empty(Arc::new(ArrowSchema::new(node.schema.all_fields()))),

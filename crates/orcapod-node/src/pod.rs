@@ -39,7 +39,8 @@ pub trait PodLike: Send + Sync + std::fmt::Debug {
         options: &ExecutorOptions,
     ) -> orcapod_executor::Result<Arc<dyn PodLike>>;
     /// The same pod with its own executor re-derived with `options`.
-    fn with_options(&self, options: &ExecutorOptions) -> orcapod_executor::Result<Arc<dyn PodLike>>;
+    fn with_options(&self, options: &ExecutorOptions)
+    -> orcapod_executor::Result<Arc<dyn PodLike>>;
 }
 
 impl<F, E> PodLike for FunctionPod<F, E>
@@ -82,7 +83,10 @@ where
         let derived = executor.with_options_dyn(options)?;
         Ok(Arc::new(self.clone().with_dyn_executor(derived)?))
     }
-    fn with_options(&self, options: &ExecutorOptions) -> orcapod_executor::Result<Arc<dyn PodLike>> {
+    fn with_options(
+        &self,
+        options: &ExecutorOptions,
+    ) -> orcapod_executor::Result<Arc<dyn PodLike>> {
         PodLike::with_executor(self, self.executor(), options)
     }
 }

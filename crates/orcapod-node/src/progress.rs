@@ -34,8 +34,16 @@ impl ProgressObserver {
     /// A display on stderr, hidden when stderr is not a terminal.
     pub fn new() -> Self {
         let drawing = std::io::stderr().is_terminal();
-        let target = if drawing { ProgressDrawTarget::stderr_with_hz(10) } else { ProgressDrawTarget::hidden() };
-        ProgressObserver { multi: MultiProgress::with_draw_target(target), bars: Mutex::new(HashMap::new()), drawing }
+        let target = if drawing {
+            ProgressDrawTarget::stderr_with_hz(10)
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        ProgressObserver {
+            multi: MultiProgress::with_draw_target(target),
+            bars: Mutex::new(HashMap::new()),
+            drawing,
+        }
     }
 
     /// Whether anything is shown.
@@ -55,8 +63,9 @@ impl ProgressObserver {
 impl Observer for ProgressObserver {
     fn on_node_start(&self, node: &str, kind: NodeKind) {
         let bar = self.multi.add(ProgressBar::no_length());
-        let style = ProgressStyle::with_template("{spinner} {prefix:<24} {msg} {pos} packets [{elapsed}]")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let style =
+            ProgressStyle::with_template("{spinner} {prefix:<24} {msg} {pos} packets [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
         bar.set_prefix(node.to_string());
         bar.set_message(kind.to_string());

@@ -103,7 +103,10 @@ impl RunConfig {
     }
     /// The concurrency a node runs with.
     pub fn concurrency_for(&self, label: &str) -> usize {
-        self.node_concurrency.get(label).copied().unwrap_or(self.max_concurrency)
+        self.node_concurrency
+            .get(label)
+            .copied()
+            .unwrap_or(self.max_concurrency)
     }
     /// A default executor for every function node, derived per node with `with_options`.
     pub fn executor(mut self, executor: Arc<dyn DynExecutor>) -> Self {
@@ -116,7 +119,11 @@ impl RunConfig {
         self
     }
     /// Options for one node's executor (merged over the pipeline-wide options).
-    pub fn node_executor_options(mut self, label: impl Into<String>, options: ExecutorOptions) -> Self {
+    pub fn node_executor_options(
+        mut self,
+        label: impl Into<String>,
+        options: ExecutorOptions,
+    ) -> Self {
         self.node_executor_options.insert(label.into(), options);
         self
     }

@@ -59,10 +59,20 @@ impl StoreObserver {
     fn write(&self, path: Result<TablePath>, columns: Vec<(&str, ArrayRef)>) {
         let result = (|| -> Result<()> {
             let path = path?;
-            let fields: Vec<ArrowField> = columns.iter().map(|(n, a)| ArrowField::new(*n, a.data_type().clone(), false)).collect();
-            let batch = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns.into_iter().map(|(_, a)| a).collect())?;
+            let fields: Vec<ArrowField> = columns
+                .iter()
+                .map(|(n, a)| ArrowField::new(*n, a.data_type().clone(), false))
+                .collect();
+            let batch = RecordBatch::try_new(
+                Arc::new(ArrowSchema::new(fields)),
+                columns.into_iter().map(|(_, a)| a).collect(),
+            )?;
             let id = uuid::Uuid::now_v7();
-            self.store.add_records(&path, RecordSet::new([id.as_bytes().to_vec()], batch)?, OnDuplicate::Skip)?;
+            self.store.add_records(
+                &path,
+                RecordSet::new([id.as_bytes().to_vec()], batch)?,
+                OnDuplicate::Skip,
+            )?;
             Ok(())
         })();
         if let Err(e) = result
@@ -89,19 +99,48 @@ impl StoreObserver {
     }
 
     /// Status rows of one node (all runs, or one run), as stored.
-    pub fn status_rows(store: &dyn Store, pipeline: &Pipeline, node: &str, run_id: Option<&str>) -> Result<Option<RecordBatch>> {
-        query(store, paths::status(&pipeline.name, &[node.to_string()])?, "_status_run_id", run_id)
+    pub fn status_rows(
+        store: &dyn Store,
+        pipeline: &Pipeline,
+        node: &str,
+        run_id: Option<&str>,
+    ) -> Result<Option<RecordBatch>> {
+        query(
+            store,
+            paths::status(&pipeline.name, &[node.to_string()])?,
+            "_status_run_id",
+            run_id,
+        )
     }
 
     /// Log rows of one node (all runs, or one run), as stored.
-    pub fn log_rows(store: &dyn Store, pipeline: &Pipeline, node: &str, run_id: Option<&str>) -> Result<Option<RecordBatch>> {
-        query(store, paths::logs(&pipeline.name, &[node.to_string()])?, "_log_run_id", run_id)
+    pub fn log_rows(
+        store: &dyn Store,
+        pipeline: &Pipeline,
+        node: &str,
+        run_id: Option<&str>,
+    ) -> Result<Option<RecordBatch>> {
+        query(
+            store,
+            paths::logs(&pipeline.name, &[node.to_string()])?,
+            "_log_run_id",
+            run_id,
+        )
     }
 }
 
-fn query(store: &dyn Store, path: TablePath, column: &str, run_id: Option<&str>) -> Result<Option<RecordBatch>> {
+fn query(
+    store: &dyn Store,
+    path: TablePath,
+    column: &str,
+    run_id: Option<&str>,
+) -> Result<Option<RecordBatch>> {
     let set = match run_id {
-        Some(r) => store.get_records_with_column_value(&path, column, orcapod_datagram::Value::Str(r.into()))?,
+        Some(r) => store.get_records_with_column_value(
+            &path,
+            column,
+            orcapod_datagram::Value::Str(r.into()),
+        )?,
         None => store.get_all(&path)?,
     };
     Ok(set.map(|s| s.data()))
@@ -117,17 +156,31 @@ impl Observer for StoreObserver {
         self.status(node, "RUNNING", "");
     }
     fn on_node_end(&self, node: &str, stats: &NodeStats) {
-        let state = if stats.failed == 0 { "SUCCESS" } else if stats.computed + stats.cached > 0 { "PARTIAL" } else { "FAILED" };
+        let state = if stats.failed == 0 {
+            "SUCCESS"
+        } else if stats.computed + stats.cached > 0 {
+            "PARTIAL"
+        } else {
+            "FAILED"
+        };
         let summary = if stats.failed == 0 {
             String::new()
         } else {
-            format!("{} of {} packets failed", stats.failed, stats.failed + stats.computed + stats.cached)
+            format!(
+                "{} of {} packets failed",
+                stats.failed,
+                stats.failed + stats.computed + stats.cached
+            )
         };
         self.status(node, state, &summary);
     }
     fn on_packet_crash(&self, node: &str, error: &PacketError) {
         self.status(node, "FAILED", &error.message);
-        let tags: BTreeMap<&str, String> = error.tags.iter().map(|(k, v)| (k.as_str(), v.to_string())).collect();
+        let tags: BTreeMap<&str, String> = error
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_string()))
+            .collect();
         let s = |v: &str| Arc::new(LargeStringArray::from(vec![v.to_string()])) as ArrayRef;
         let (stdout, stderr) = error
             .captured
@@ -140,11 +193,20 @@ impl Observer for StoreObserver {
                 ("_log_id", s(&uuid::Uuid::now_v7().to_string())),
                 ("_log_run_id", s(&self.run_id())),
                 ("_log_timestamp", s(&crate::time::now_iso())),
-                ("_log_tags", s(&serde_json::to_string(&tags).unwrap_or_default())),
+                (
+                    "_log_tags",
+                    s(&serde_json::to_string(&tags).unwrap_or_default()),
+                ),
                 ("_log_stdout_log", s(&stdout)),
                 ("_log_stderr_log", s(&stderr)),
-                ("_log_traceback", s(&format!("{}: {}", error.kind, error.message))),
-                ("_log_success", Arc::new(BooleanArray::from(vec![false])) as ArrayRef),
+                (
+                    "_log_traceback",
+                    s(&format!("{}: {}", error.kind, error.message)),
+                ),
+                (
+                    "_log_success",
+                    Arc::new(BooleanArray::from(vec![false])) as ArrayRef,
+                ),
             ],
         );
     }
@@ -166,7 +228,14 @@ impl Observer for TracingObserver {
         tracing::debug!(node, kind = %kind, "node started");
     }
     fn on_node_end(&self, node: &str, stats: &NodeStats) {
-        tracing::info!(node, computed = stats.computed, cached = stats.cached, failed = stats.failed, rows = stats.rows_out, "node finished");
+        tracing::info!(
+            node,
+            computed = stats.computed,
+            cached = stats.cached,
+            failed = stats.failed,
+            rows = stats.rows_out,
+            "node finished"
+        );
     }
     fn on_packet_crash(&self, node: &str, error: &PacketError) {
         tracing::warn!(node, error = %error, "packet failed");

@@ -4,7 +4,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Now, as `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (the form orcapod-python stores in `__pod_ts`).
 pub fn now_iso() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     iso_from_unix(d.as_secs() as i64, d.subsec_micros())
 }
 
@@ -42,7 +44,13 @@ mod tests {
     #[test]
     fn known_dates() {
         assert_eq!(iso_from_unix(0, 0), "1970-01-01T00:00:00.000000+00:00");
-        assert_eq!(iso_from_unix(951_782_400, 5), "2000-02-29T00:00:00.000005+00:00");
-        assert_eq!(iso_from_unix(1_795_996_800 + 3661, 0), "2026-11-30T01:01:01.000000+00:00");
+        assert_eq!(
+            iso_from_unix(951_782_400, 5),
+            "2000-02-29T00:00:00.000005+00:00"
+        );
+        assert_eq!(
+            iso_from_unix(1_795_996_800 + 3661, 0),
+            "2026-11-30T01:01:01.000000+00:00"
+        );
     }
 }

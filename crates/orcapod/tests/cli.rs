@@ -13,14 +13,21 @@ fn shared_dir() -> PathBuf {
 
 fn vectors() -> Vec<serde_json::Value> {
     let path = shared_dir().join("fixtures/arrow-hash-vectors.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {} ({e}); set ORCAPOD_SHARED_DIR", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}); set ORCAPOD_SHARED_DIR",
+            path.display()
+        )
+    });
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     doc["vectors"].as_array().unwrap().clone()
 }
 
 fn orcapod(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orcapod")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_orcapod"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -37,7 +44,9 @@ fn hash_command_reproduces_every_unsliced_vector() {
             continue; // the CLI hashes whole files without metadata
         }
         let id = v["id"].as_str().unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(v["ipc_b64"].as_str().unwrap()).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v["ipc_b64"].as_str().unwrap())
+            .unwrap();
         let path = dir.path().join(format!("{id}.arrows"));
         std::fs::write(&path, bytes).unwrap();
         let p = path.to_str().unwrap();
@@ -46,10 +55,18 @@ fn hash_command_reproduces_every_unsliced_vector() {
             continue;
         }
         assert!(ok, "{id}: {err}");
-        assert_eq!(out.trim(), v["expected"]["hash_table"].as_str().unwrap(), "{id}: table hash");
+        assert_eq!(
+            out.trim(),
+            v["expected"]["hash_table"].as_str().unwrap(),
+            "{id}: table hash"
+        );
         let (ok, out, err) = orcapod(&["hash", p, "--schema"]);
         assert!(ok, "{id}: {err}");
-        assert_eq!(out.trim(), v["expected"]["hash_schema"].as_str().unwrap(), "{id}: schema hash");
+        assert_eq!(
+            out.trim(),
+            v["expected"]["hash_schema"].as_str().unwrap(),
+            "{id}: schema hash"
+        );
         checked += 1;
     }
     assert!(checked >= 30, "only {checked} vectors checked");
@@ -73,7 +90,10 @@ fn bad_input_gets_a_clear_error_and_nonzero_exit() {
     std::fs::write(&bad, b"garbage").unwrap();
     let (ok, _, err) = orcapod(&["hash", bad.to_str().unwrap()]);
     assert!(!ok);
-    assert!(err.contains("malformed Arrow IPC file") && err.contains("bad.arrow"), "{err}");
+    assert!(
+        err.contains("malformed Arrow IPC file") && err.contains("bad.arrow"),
+        "{err}"
+    );
     let (ok, _, err) = orcapod(&["hash"]);
     assert!(!ok && err.contains("needs a FILE"), "{err}");
     let (ok, _, err) = orcapod(&["hash", "x.csv", "--bogus"]);

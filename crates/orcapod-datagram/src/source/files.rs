@@ -5,8 +5,8 @@ use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{LargeStringArray, RecordBatch};
-use arrow_schema::{Schema as ArrowSchema, SchemaRef};
+use arrow_array::{ArrayRef, LargeStringArray, RecordBatch};
+use arrow_schema::{Field as ArrowField, Schema as ArrowSchema, SchemaRef};
 
 use super::{Source, SourceOptions, SourceOrigin, build};
 use crate::error::{DatagramError, Result};
@@ -176,61 +176,220 @@ impl Source {
         options: SourceOptions,
     ) -> Result<Source> {
         let dir = dir.as_ref();
-        let entries = std::fs::read_dir(dir).map_err(|source| DatagramError::Io {
-            path: dir.to_path_buf(),
-            source,
+        let (names, paths) = list_files(dir, |p| {
+            extension.is_none_or(|ext| p.extension().and_then(|e| e.to_str()) == Some(ext))
         })?;
-        let mut files: Vec<PathBuf> = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|source| DatagramError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-            let path = entry.path();
-            let matches =
-                extension.is_none_or(|ext| path.extension().and_then(|e| e.to_str()) == Some(ext));
-            if path.is_file() && matches {
-                files.push(path);
-            }
-        }
-        files.sort();
-        let names: Vec<String> = files
-            .iter()
-            .map(|p| {
-                p.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let paths: Vec<String> = files
-            .iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
-        let schema = Arc::new(ArrowSchema::new(vec![
+        let fields = vec![
             DataType::Str.to_arrow_field("name", false),
             DataType::Path.to_arrow_field("path", false),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema,
-            vec![
-                Arc::new(LargeStringArray::from_iter_values(names)),
-                Arc::new(LargeStringArray::from_iter_values(paths)),
-            ],
-        )?;
-        let options = if options.tag_columns.is_empty() {
-            SourceOptions {
-                tag_columns: vec!["name".into()],
-                ..options
+        ];
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(LargeStringArray::from_iter_values(names)),
+            Arc::new(LargeStringArray::from_iter_values(paths)),
+        ];
+        let options = with_default_tags(options, &["name".to_string()]);
+        directory_source(dir, fields, arrays, options)
+    }
+
+    /// A source with one row per file of `dir` whose name matches `pattern`, a file-name
+    /// template such as `"{subject}_{session}.txt"`: every `{field}` becomes a string tag column
+    /// holding that part of the name, and packet column `path` (path-typed) names the file.
+    /// Files that do not match are skipped. Tag columns default to the template's fields.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("m01_s1.txt"), "1.0\n").unwrap();
+    /// std::fs::write(dir.path().join("notes.md"), "ignored").unwrap();
+    /// let src = orcapod_datagram::Source::from_directory_pattern(
+    ///     dir.path(), "{subject}_{session}.txt", orcapod_datagram::SourceOptions::default()).unwrap();
+    /// assert_eq!(src.stream().tag_columns(), ["subject", "session"]);
+    /// let (tag, _) = src.stream().row(0).unwrap();
+    /// assert_eq!(tag.get("session").unwrap(), Some(orcapod_datagram::Value::Str("s1".into())));
+    /// ```
+    pub fn from_directory_pattern(
+        dir: impl AsRef<Path>,
+        pattern: &str,
+        options: SourceOptions,
+    ) -> Result<Source> {
+        let dir = dir.as_ref();
+        let template = Template::parse(pattern)?;
+        let (names, paths) = list_files(dir, |p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| template.matches(n).is_some())
+        })?;
+        let mut columns: Vec<Vec<String>> =
+            vec![Vec::with_capacity(names.len()); template.fields.len()];
+        for name in &names {
+            for (c, v) in columns
+                .iter_mut()
+                .zip(template.matches(name).unwrap_or_default())
+            {
+                c.push(v);
             }
-        } else {
-            options
+        }
+        let mut fields: Vec<ArrowField> = template
+            .fields
+            .iter()
+            .map(|f| DataType::Str.to_arrow_field(f, false))
+            .collect();
+        fields.push(DataType::Path.to_arrow_field("path", false));
+        let mut arrays: Vec<ArrayRef> = columns
+            .into_iter()
+            .map(|c| Arc::new(LargeStringArray::from_iter_values(c)) as ArrayRef)
+            .collect();
+        arrays.push(Arc::new(LargeStringArray::from_iter_values(paths)));
+        let options = with_default_tags(options, &template.fields);
+        directory_source(dir, fields, arrays, options)
+    }
+}
+
+fn with_default_tags(options: SourceOptions, tags: &[String]) -> SourceOptions {
+    if options.tag_columns.is_empty() {
+        SourceOptions {
+            tag_columns: tags.to_vec(),
+            ..options
+        }
+    } else {
+        options
+    }
+}
+
+fn directory_source(
+    dir: &Path,
+    fields: Vec<ArrowField>,
+    arrays: Vec<ArrayRef>,
+    options: SourceOptions,
+) -> Result<Source> {
+    let rows = arrays.first().map_or(0, |a| a.len());
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(ArrowSchema::new(fields)),
+        arrays,
+        &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
+    )?;
+    build(
+        "DirectorySource",
+        SourceOrigin::Directory(dir.to_path_buf()),
+        batch,
+        options,
+        Some(dir.display().to_string()),
+    )
+}
+
+/// A file-name template: literal text with `{field}` placeholders.
+struct Template {
+    literals: Vec<String>,
+    fields: Vec<String>,
+}
+
+impl Template {
+    fn parse(pattern: &str) -> Result<Template> {
+        let bad = |reason: &str| DatagramError::InvalidOption {
+            option: format!("pattern '{pattern}'"),
+            reason: reason.into(),
         };
-        build(
-            "DirectorySource",
-            SourceOrigin::Directory(dir.to_path_buf()),
-            batch,
-            options,
-            Some(dir.display().to_string()),
-        )
+        let mut literals = vec![String::new()];
+        let mut fields: Vec<String> = Vec::new();
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            if c == '{' {
+                let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    return Err(bad("each {field} needs a name of letters, digits or '_'"));
+                }
+                if fields.contains(&name) {
+                    return Err(bad("a field appears twice"));
+                }
+                if !fields.is_empty() && literals.last().is_some_and(String::is_empty) {
+                    return Err(bad("two fields must be separated by literal text"));
+                }
+                fields.push(name);
+                literals.push(String::new());
+            } else if let Some(last) = literals.last_mut() {
+                last.push(c);
+            }
+        }
+        if fields.is_empty() {
+            return Err(bad("it has no {field}"));
+        }
+        Ok(Template { literals, fields })
+    }
+
+    /// The field values if `name` matches: each field takes the shortest non-empty text up to
+    /// the next literal (the last field runs to the final literal suffix).
+    fn matches(&self, name: &str) -> Option<Vec<String>> {
+        let mut rest = name.strip_prefix(self.literals[0].as_str())?;
+        let mut values = Vec::with_capacity(self.fields.len());
+        let n = self.literals.len();
+        for (i, lit) in self.literals[1..].iter().enumerate() {
+            let end = if i + 2 == n {
+                if lit.is_empty() {
+                    rest.len()
+                } else {
+                    rest.strip_suffix(lit.as_str())?.len()
+                }
+            } else {
+                rest.get(1..)?.find(lit.as_str())? + 1
+            };
+            if end == 0 {
+                return None;
+            }
+            values.push(rest[..end].to_string());
+            rest = &rest[end + lit.len()..];
+        }
+        rest.is_empty().then_some(values)
+    }
+}
+
+/// Regular files of `dir` accepted by `keep`, sorted by name: (file names, full paths).
+fn list_files(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<(Vec<String>, Vec<String>)> {
+    let io = |source| DatagramError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_file() && keep(&path) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let names = files
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let paths = files
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    Ok((names, paths))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+
+    #[test]
+    fn templates_match_and_reject() {
+        let t = Template::parse("{subject}_{session}.txt").unwrap();
+        assert_eq!(
+            t.matches("m01_s1.txt"),
+            Some(vec!["m01".to_string(), "s1".to_string()])
+        );
+        assert_eq!(
+            t.matches("m01_s1_x.txt"),
+            Some(vec!["m01".to_string(), "s1_x".to_string()])
+        );
+        assert_eq!(t.matches("m01.txt"), None);
+        assert_eq!(t.matches("_s1.txt"), None);
+        assert_eq!(t.matches("m01_s1.csv"), None);
+        assert!(Template::parse("{a}{b}").is_err());
+        assert!(Template::parse("plain.txt").is_err());
+        assert!(Template::parse("{a}_{a}").is_err());
     }
 }

@@ -13,15 +13,15 @@ use crate::info::FunctionInfo;
 /// Builder of [`CommandPacketFunction`].
 #[derive(Clone, Debug)]
 pub struct CommandBuilder {
-    name: String,
-    program: String,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-    inputs: Vec<Field>,
-    outputs: Vec<Field>,
-    version: Option<(String, bool)>,
-    working_dir: Option<PathBuf>,
-    output_root: Option<PathBuf>,
+    pub(super) name: String,
+    pub(super) program: String,
+    pub(super) args: Vec<String>,
+    pub(super) env: Vec<(String, String)>,
+    pub(super) inputs: Vec<Field>,
+    pub(super) outputs: Vec<Field>,
+    pub(super) version: Option<(String, bool)>,
+    pub(super) working_dir: Option<PathBuf>,
+    pub(super) output_root: Option<PathBuf>,
 }
 
 impl CommandPacketFunction {
@@ -118,6 +118,7 @@ impl CommandBuilder {
 
     /// Build; errors on unknown template fields, unsupported output types or bad versions.
     pub fn build(self) -> Result<CommandPacketFunction> {
+        let spec = self.clone();
         let invalid = |reason: String| ExecutorError::InvalidFunction {
             function: self.name.clone(),
             reason,
@@ -154,6 +155,7 @@ impl CommandBuilder {
             None => info,
         };
         Ok(CommandPacketFunction {
+            spec,
             info,
             program: self.program,
             args,

@@ -1,6 +1,7 @@
 //! Packet functions that run external programs.
 
 mod builder;
+mod spec;
 mod template;
 
 use std::fmt;
@@ -14,6 +15,7 @@ use crate::error::{CapturedOutput, FailureKind, Result};
 use crate::function::{CommandKind, KindedFunction, PacketFunction};
 use crate::info::FunctionInfo;
 pub use builder::CommandBuilder;
+pub use spec::COMMAND_SPEC_FORMAT;
 use template::Template;
 
 /// Environment variable naming the packet's private output directory.
@@ -60,6 +62,8 @@ pub const OUTPUT_DIR_ENV: &str = "ORCAPOD_OUTPUT_DIR";
 /// ```
 #[derive(Clone)]
 pub struct CommandPacketFunction {
+    /// The builder it was built from ([`to_spec`](Self::to_spec) serialises it).
+    spec: CommandBuilder,
     info: FunctionInfo,
     program: String,
     args: Vec<Template>,
