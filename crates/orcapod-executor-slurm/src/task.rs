@@ -55,6 +55,14 @@ pub struct TaskSpec {
     pub rows: usize,
     /// Attempt number, from 1.
     pub attempt: u32,
+    /// Threads the worker may use for the chunk (the task's CPUs); rows are split over a
+    /// thread pool when more than one.
+    #[serde(default = "one")]
+    pub threads: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl TaskSpec {
@@ -73,7 +81,14 @@ impl TaskSpec {
             command,
             rows,
             attempt,
+            threads: 1,
         }
+    }
+
+    /// The same spec with `threads` worker threads (at least 1).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Read `task.json` from a task directory, checking the format.

@@ -118,6 +118,15 @@ pub trait PacketFunction: Send + Sync {
         None
     }
 
+    /// A self-contained, serialisable description from which the function can be rebuilt in
+    /// another process (e.g. a cluster worker), or `None` for functions that exist only as
+    /// code (such workers find them by uri in a registry compiled into the worker binary).
+    /// [`CommandPacketFunction`](crate::CommandPacketFunction) returns its
+    /// [`to_spec`](crate::CommandPacketFunction::to_spec).
+    fn portable_spec(&self) -> Option<serde_json::Value> {
+        None
+    }
+
     /// Canonical function name.
     fn canonical_name(&self) -> &str {
         self.info().name()
@@ -196,6 +205,10 @@ impl<T: PacketFunction + ?Sized> PacketFunction for Arc<T> {
 
     fn as_async(&self) -> Option<&dyn AsyncPacketFunction> {
         (**self).as_async()
+    }
+
+    fn portable_spec(&self) -> Option<serde_json::Value> {
+        (**self).portable_spec()
     }
 }
 

@@ -26,6 +26,27 @@ pub struct FunctionUri {
 }
 
 impl FunctionUri {
+    /// A uri from its four components (for stand-ins of functions loaded from saved
+    /// pipelines; normal functions get theirs from [`FunctionInfo`]).
+    ///
+    /// ```
+    /// let uri = orcapod_executor::FunctionUri::from_components("f", "semantic_v0.1:00", "v0", "rust.function.v0");
+    /// assert_eq!(uri.to_string(), "f:semantic_v0.1:00:v0:rust.function.v0");
+    /// ```
+    pub fn from_components(
+        name: impl Into<String>,
+        output_schema_hash: impl Into<String>,
+        version: impl Into<String>,
+        type_id: impl Into<String>,
+    ) -> Self {
+        FunctionUri {
+            name: name.into(),
+            output_schema_hash: output_schema_hash.into(),
+            version: version.into(),
+            type_id: type_id.into(),
+        }
+    }
+
     /// The uri's components in order.
     pub fn components(&self) -> [&str; 4] {
         [

@@ -251,9 +251,10 @@ async fn node_task(
                 .await
                 .map(|_| (stats, stream.num_rows()))
         }
-        NodeSpec::Operator { op, cache } => {
+        NodeSpec::Operator { op, cache, .. } => {
             run_operator(&pipeline, node, op.clone(), *cache, inputs, &out, &config).await
         }
+        NodeSpec::Unavailable { reason, .. } => Err(NodeError::NoOutput { node: node.label.clone(), reason: reason.clone() }),
         NodeSpec::Function { .. } => {
             let pod = pod.ok_or_else(|| NodeError::NoOutput {
                 node: node.label.clone(),

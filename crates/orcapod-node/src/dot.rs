@@ -40,7 +40,7 @@ impl Pipeline {
                         if *cumulative { " (cumulative)" } else { "" }
                     ),
                 ),
-                NodeSpec::Operator { op, cache } => (
+                NodeSpec::Operator { op, cache, .. } => (
                     "box",
                     "filled",
                     match cache {
@@ -49,6 +49,7 @@ impl Pipeline {
                         CacheMode::Replay => format!("{} [replay]", op.identity_name()),
                     },
                 ),
+                NodeSpec::Unavailable { kind, .. } => ("box", "dashed", format!("{kind} (unavailable)")),
                 NodeSpec::Function { pod } => (
                     "box",
                     "rounded,filled",
@@ -65,6 +66,7 @@ impl Pipeline {
                 NodeSpec::Source { .. } => "#dbe9f6",
                 NodeSpec::Operator { .. } => "#eeeeee",
                 NodeSpec::Function { .. } => "#fff4d6",
+                NodeSpec::Unavailable { .. } => "#ffffff",
             };
             if let Some(stats) = report.and_then(|r| r.stats(&node.label)) {
                 let _ = write!(label, "\\n{} rows", stats.rows_out);

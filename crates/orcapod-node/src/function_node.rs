@@ -451,7 +451,7 @@ fn pipeline_records(
 
 /// The node's output stream: input tags (record ids as `large_binary`, like pod output) of
 /// every row with a result, then the stored output columns and their source info.
-fn assemble(
+pub(crate) fn assemble(
     run: &FunctionRun<'_>,
     input: &Stream,
     store: &dyn Store,

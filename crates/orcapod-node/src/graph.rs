@@ -47,6 +47,12 @@ pub(crate) enum NodeSpec {
     Operator {
         op: Arc<dyn Operator>,
         cache: CacheMode,
+        spec: Option<crate::spec::OperatorSpec>,
+    },
+    /// A node that cannot run (loaded read-only without its data or function).
+    Unavailable {
+        kind: NodeKind,
+        reason: String,
     },
     Function {
         pod: Arc<dyn PodLike>,
@@ -59,6 +65,7 @@ impl NodeSpec {
             NodeSpec::Source { .. } => NodeKind::Source,
             NodeSpec::Operator { .. } => NodeKind::Operator,
             NodeSpec::Function { .. } => NodeKind::Function,
+            NodeSpec::Unavailable { kind, .. } => *kind,
         }
     }
 
@@ -70,6 +77,7 @@ impl NodeSpec {
                 .map_or_else(|| source.kind().to_string(), str::to_string),
             NodeSpec::Operator { op, .. } => op.identity_name().to_string(),
             NodeSpec::Function { pod } => pod.label().to_string(),
+            NodeSpec::Unavailable { kind, .. } => kind.to_string(),
         }
     }
 }
@@ -141,7 +149,7 @@ impl PipelineBuilder {
         self.store = Some(store);
     }
 
-    fn push(
+    pub(crate) fn push(
         &mut self,
         spec: NodeSpec,
         inputs: Vec<NodeId>,
@@ -211,11 +219,38 @@ impl PipelineBuilder {
         self.add_operator(Arc::new(op), inputs, cache)
     }
 
+    /// Apply an operator described by a serializable spec (saveable, including `Filter`).
+    pub fn operator_spec(
+        &mut self,
+        spec: crate::spec::OperatorSpec,
+        inputs: &[NodeId],
+        cache: CacheMode,
+    ) -> Result<NodeId> {
+        if let crate::spec::OperatorSpec::Filter { predicate } = &spec {
+            predicate
+                .validate()
+                .map_err(|reason| NodeError::InvalidInput { node: "Filter".into(), reason })?;
+        }
+        let op = spec.build();
+        self.add_operator_with_spec(op, inputs, cache, Some(spec))
+    }
+
     pub(crate) fn add_operator(
         &mut self,
         op: Arc<dyn Operator>,
         inputs: &[NodeId],
         cache: CacheMode,
+    ) -> Result<NodeId> {
+        let spec = crate::spec::OperatorSpec::from_operator(op.as_ref());
+        self.add_operator_with_spec(op, inputs, cache, spec)
+    }
+
+    fn add_operator_with_spec(
+        &mut self,
+        op: Arc<dyn Operator>,
+        inputs: &[NodeId],
+        cache: CacheMode,
+        spec: Option<crate::spec::OperatorSpec>,
     ) -> Result<NodeId> {
         let schemas = inputs
             .iter()
@@ -233,7 +268,7 @@ impl PipelineBuilder {
             })?;
         let identity = op.output_identity(&identities.iter().collect::<Vec<_>>())?;
         Ok(self.push(
-            NodeSpec::Operator { op, cache },
+            NodeSpec::Operator { op, cache, spec },
             inputs.to_vec(),
             identity,
             schema,
@@ -269,14 +304,16 @@ impl PipelineBuilder {
             .iter()
             .map(|f| Field::from_arrow(f))
             .collect::<Result<_, _>>()?;
-        for expected in pod.input_schema().fields() {
-            let found = available.iter().find(|f| f.name == expected.name);
-            orcapod_executor::check_input_field(pod.info(), expected, found, &available).map_err(
-                |e| NodeError::InvalidInput {
-                    node: pod.label().into(),
-                    reason: e.to_string(),
-                },
-            )?;
+        if let Some(info) = pod.info() {
+            for expected in pod.input_schema().fields() {
+                let found = available.iter().find(|f| f.name == expected.name);
+                orcapod_executor::check_input_field(info, expected, found, &available).map_err(
+                    |e| NodeError::InvalidInput {
+                        node: pod.label().into(),
+                        reason: e.to_string(),
+                    },
+                )?;
+            }
         }
         let identity = node_identity(pod.as_ref(), &upstream.identity)?;
         let schema = function_schema(pod.as_ref(), &upstream.schema, &identity);

@@ -49,7 +49,10 @@ mod pipeline;
 mod pod;
 mod progress;
 mod run;
+mod save;
+mod spec;
 mod store_observer;
+mod stored;
 mod time;
 
 pub use dot::render_svg;
@@ -62,5 +65,7 @@ pub use observer::{
 pub use pipeline::Pipeline;
 pub use pod::PodLike;
 pub use progress::ProgressObserver;
+pub use save::{LoadMode, Registry, SAVE_FORMAT_VERSION};
+pub use spec::{LiteralSpec, OperatorSpec, PredicateSpec};
 pub use run::{ErrorPolicy, NodeStats, RunConfig, RunMode, RunReport};
 pub use store_observer::{StoreObserver, TracingObserver};

@@ -141,6 +141,7 @@ impl Pipeline {
             NodeSpec::Operator {
                 op,
                 cache: CacheMode::Log | CacheMode::Replay,
+                ..
             } => {
                 vec![paths::operator_records(
                     &self.name,
@@ -167,7 +168,10 @@ impl Pipeline {
         let start = Instant::now();
         observer.on_run_start(&self.name(), &run_id);
         let pods = self.resolve_pods(config)?;
+        // Pipelines loaded read-only may hold unavailable nodes; only the pull path skips them.
+        let degraded = self.nodes.iter().any(|n| matches!(n.spec, NodeSpec::Unavailable { .. }));
         let result = match config.mode {
+            RunMode::Async if degraded => self.run_sync(config, &pods, observer.as_ref()),
             RunMode::Sync => self.run_sync(config, &pods, observer.as_ref()),
             RunMode::Async => crate::async_run::run_async(self, config, &pods, observer.clone()),
         };
@@ -217,23 +221,31 @@ impl Pipeline {
         let mut stats = Vec::with_capacity(self.nodes.len());
         let mut errors = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
-            let inputs: Vec<Stream> = node
-                .inputs
-                .iter()
-                .map(|id| {
-                    outputs[id.0].clone().ok_or_else(|| NodeError::NoOutput {
-                        node: node.label.clone(),
-                        reason: "input not computed".into(),
-                    })
-                })
-                .collect::<Result<_>>()?;
+            let available: Option<Vec<Stream>> = node.inputs.iter().map(|id| outputs[id.0].clone()).collect();
+            let inputs = match (available, &node.spec) {
+                (Some(inputs), NodeSpec::Function { .. } | NodeSpec::Operator { .. } | NodeSpec::Source { .. }) => inputs,
+                (None, NodeSpec::Function { .. }) => {
+                    // Loaded read-only with an unavailable input: serve what the store has.
+                    let pod = pods[i].as_ref().ok_or_else(|| NodeError::NoOutput { node: node.label.clone(), reason: "no pod".into() })?;
+                    let started = Instant::now();
+                    observer.on_node_start(&node.label, node.spec.kind());
+                    let (stream, mut s) = self.function_run(node, pod, config, observer)?.serve_stored()?;
+                    s.rows_out = stream.num_rows();
+                    s.elapsed = started.elapsed();
+                    observer.on_node_end(&node.label, &s);
+                    stats.push(s);
+                    outputs[i] = Some(stream);
+                    continue;
+                }
+                _ => continue, // unavailable, or downstream of an unavailable node
+            };
             let started = Instant::now();
             observer.on_node_start(&node.label, node.spec.kind());
             let (stream, mut s) = match &node.spec {
                 NodeSpec::Source { source, cumulative } => {
                     self.run_source(node, source.stream(), *cumulative)?
                 }
-                NodeSpec::Operator { op, cache } => {
+                NodeSpec::Operator { op, cache, .. } => {
                     self.run_operator(node, op.as_ref(), *cache, &inputs)?
                 }
                 NodeSpec::Function { .. } => {
@@ -247,6 +259,7 @@ impl Pipeline {
                     errors.extend(out.errors.into_iter().map(|e| (node.label.clone(), e)));
                     (out.stream, out.stats)
                 }
+                NodeSpec::Unavailable { .. } => continue,
             };
             s.rows_out = stream.num_rows();
             s.elapsed = started.elapsed();

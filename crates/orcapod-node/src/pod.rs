@@ -21,8 +21,9 @@ pub trait PodLike: Send + Sync + std::fmt::Debug {
     fn pipeline_hash(&self) -> &ContentHash;
     /// The pod's label (default: the function's canonical name).
     fn label(&self) -> &str;
-    /// The function's metadata (name, version, schemas, optional inputs).
-    fn info(&self) -> &FunctionInfo;
+    /// The function's metadata (name, version, schemas, optional inputs); `None` for
+    /// stand-ins of functions that are not available (loaded read-only).
+    fn info(&self) -> Option<&FunctionInfo>;
     /// The function's declared input schema.
     fn input_schema(&self) -> &Schema;
     /// The function's declared output schema.
@@ -60,8 +61,8 @@ where
     fn label(&self) -> &str {
         FunctionPod::label(self)
     }
-    fn info(&self) -> &FunctionInfo {
-        self.function().info()
+    fn info(&self) -> Option<&FunctionInfo> {
+        Some(self.function().info())
     }
     fn input_schema(&self) -> &Schema {
         self.function().input_schema()

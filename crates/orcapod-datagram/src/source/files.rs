@@ -188,7 +188,8 @@ impl Source {
             Arc::new(LargeStringArray::from_iter_values(paths)),
         ];
         let options = with_default_tags(options, &["name".to_string()]);
-        directory_source(dir, fields, arrays, options)
+        let origin = SourceOrigin::Directory { path: dir.to_path_buf(), pattern: None, extension: extension.map(str::to_string) };
+        directory_source(origin, fields, arrays, options)
     }
 
     /// A source with one row per file of `dir` whose name matches `pattern`, a file-name
@@ -240,7 +241,8 @@ impl Source {
             .collect();
         arrays.push(Arc::new(LargeStringArray::from_iter_values(paths)));
         let options = with_default_tags(options, &template.fields);
-        directory_source(dir, fields, arrays, options)
+        let origin = SourceOrigin::Directory { path: dir.to_path_buf(), pattern: Some(pattern.to_string()), extension: None };
+        directory_source(origin, fields, arrays, options)
     }
 }
 
@@ -256,12 +258,16 @@ fn with_default_tags(options: SourceOptions, tags: &[String]) -> SourceOptions {
 }
 
 fn directory_source(
-    dir: &Path,
+    origin: SourceOrigin,
     fields: Vec<ArrowField>,
     arrays: Vec<ArrayRef>,
     options: SourceOptions,
 ) -> Result<Source> {
     let rows = arrays.first().map_or(0, |a| a.len());
+    let default_id = match &origin {
+        SourceOrigin::Directory { path, .. } => Some(path.display().to_string()),
+        _ => None,
+    };
     let batch = RecordBatch::try_new_with_options(
         Arc::new(ArrowSchema::new(fields)),
         arrays,
@@ -269,10 +275,10 @@ fn directory_source(
     )?;
     build(
         "DirectorySource",
-        SourceOrigin::Directory(dir.to_path_buf()),
+        origin,
         batch,
         options,
-        Some(dir.display().to_string()),
+        default_id,
     )
 }
 

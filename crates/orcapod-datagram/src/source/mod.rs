@@ -91,7 +91,14 @@ pub enum SourceOrigin {
     /// An Arrow IPC file or stream.
     Ipc(PathBuf),
     /// A folder of files, one path-typed packet per file.
-    Directory(PathBuf),
+    Directory {
+        /// The folder.
+        path: PathBuf,
+        /// File-name template (`{field}` placeholders become tags), if any.
+        pattern: Option<String>,
+        /// Extension filter, if any.
+        extension: Option<String>,
+    },
 }
 
 /// A root of the pipeline graph: data plus provenance and identity.
@@ -99,6 +106,7 @@ pub enum SourceOrigin {
 pub struct Source {
     kind: &'static str,
     source_id: String,
+    record_id_column: Option<String>,
     origin: SourceOrigin,
     table_hash: ContentHash,
     stream: Stream,
@@ -139,6 +147,11 @@ impl Source {
     /// The source id (explicit, the file path, or the table hash).
     pub fn source_id(&self) -> &str {
         &self.source_id
+    }
+
+    /// The column record ids come from, if not positional.
+    pub fn record_id_column(&self) -> Option<&str> {
+        self.record_id_column.as_deref()
     }
 
     /// Where the data came from.
@@ -315,6 +328,7 @@ fn build(
     Ok(Source {
         kind,
         source_id,
+        record_id_column: options.record_id_column.clone(),
         origin,
         table_hash,
         stream,

@@ -212,6 +212,10 @@ impl PacketFunction for CommandPacketFunction {
         &self.info
     }
 
+    fn portable_spec(&self) -> Option<serde_json::Value> {
+        Some(self.to_spec())
+    }
+
     fn call_batch(&self, input: &InputBatch) -> Result<BatchOutput> {
         let fields = self.info.output_schema().fields();
         let n = input.num_rows();
