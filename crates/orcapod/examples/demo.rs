@@ -75,7 +75,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Edit one recording: only its session's packet must be recomputed.
     let edited = data.join("recordings/m02_s1.txt");
     let mut text = std::fs::read_to_string(&edited)?;
-    text.push_str("9.9999\n");
+    // A new sample value every time the demo runs, so the edit is always new to the store.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
+    text.push_str(&format!("{}.{:04}\n", nanos % 7, nanos % 10_000));
     std::fs::write(&edited, text)?;
     println!("edited {}", edited.display());
     let (_, third) = run(&data, store, &config, "run 3 (one recording edited)")?;
@@ -85,6 +87,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "=> session_stats recomputed {} packet(s) and served {} from the store after the edit.",
         stats.computed, stats.cached
+    );
+    println!(
+        "\nInspect the results without code:\n  cargo run -p orcapod -- tables {store}\n  cargo run -p orcapod -- graph {pipeline}\n  cargo run -p orcapod -- status {store} {pipeline} session_stats",
+        store = store_dir.display(),
+        pipeline = root.join("pipeline.json").display()
     );
     Ok(())
 }
@@ -163,8 +170,15 @@ fn run(
     p.label(batched, "batched")?;
     let pipeline = p.build()?;
 
+    // Save the structure (for `orcapod graph`, `orcapod status` and reloading) and record
+    // status rows and failure logs in the store.
+    pipeline.save(&data.join("../pipeline.json"))?;
+    let store = pipeline.store().cloned().ok_or("the demo pipeline has a store")?;
+    let observers: Vec<Arc<dyn orcapod::node::Observer>> =
+        vec![Arc::new(ProgressObserver::new()), Arc::new(orcapod::node::StoreObserver::new(&pipeline, store))];
+    let config = config.clone().observer(Arc::new(orcapod::node::CompositeObserver::new(observers)));
     let started = Instant::now();
-    let report = pipeline.run(config)?;
+    let report = pipeline.run(&config)?;
     println!("== {title}: {:.1?}", started.elapsed());
     print!("{}", report.summary());
     println!();

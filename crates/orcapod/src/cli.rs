@@ -22,19 +22,38 @@ pub enum CliError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] orcapod_hash::HashError),
+    /// A store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] orcapod_cache::StoreError),
+    /// A pipeline could not be loaded or rendered.
+    #[error(transparent)]
+    Node(#[from] orcapod_node::NodeError),
 }
 
 /// Usage text.
 pub const USAGE: &str = "usage:
-  orcapod hash FILE [--schema]   print the starfix hash of an Arrow IPC, Parquet or CSV file
-                                 (--schema: the schema hash instead)
-  orcapod --help                 this text";
+  orcapod hash FILE [--schema]          print the starfix hash of an Arrow IPC, Parquet or CSV
+                                        file (--schema: the schema hash instead)
+  orcapod tables STORE                  list the tables of a RocksDB store directory
+  orcapod records STORE TABLE [--limit N]
+                                        print a table's records (TABLE: path joined by '/')
+  orcapod status STORE PIPELINE.json NODE [--run RUN_ID]
+                                        status rows of a node of a saved pipeline
+  orcapod logs STORE PIPELINE.json NODE [--run RUN_ID]
+                                        captured logs of a node's failed packets
+  orcapod graph PIPELINE.json [--svg]   render a saved pipeline as Graphviz DOT (or SVG via dot)
+  orcapod --help                        this text";
 
 /// Run the tool with `args` (without the program name); returns what to print on success.
 pub fn run(args: &[String]) -> Result<String, CliError> {
     match args.first().map(String::as_str) {
         None | Some("--help" | "-h" | "help") => Ok(USAGE.to_string()),
         Some("hash") => hash_command(&args[1..]),
+        Some("tables") => crate::inspect::tables(&args[1..]),
+        Some("records") => crate::inspect::records(&args[1..]),
+        Some("status") => crate::inspect::status_or_logs(&args[1..], false),
+        Some("logs") => crate::inspect::status_or_logs(&args[1..], true),
+        Some("graph") => crate::inspect::graph(&args[1..]),
         Some(other) => Err(CliError::Usage(format!("unknown command '{other}'"))),
     }
 }

@@ -37,6 +37,7 @@ pub use orcapod_node as node;
 pub use orcapod_operator as operator;
 
 pub mod cli;
+pub mod inspect;
 
 /// The names most programs need.
 pub mod prelude {

@@ -1,16 +1,18 @@
 //! The `orcapod` command-line tool. See [`orcapod::cli`].
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match orcapod::cli::run(&args) {
         Ok(out) => {
-            println!("{out}");
+            // A closed pipe (`orcapod … | head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout().lock(), "{out}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("orcapod: {e}");
+            let _ = writeln!(std::io::stderr().lock(), "orcapod: {e}");
             ExitCode::from(2)
         }
     }
