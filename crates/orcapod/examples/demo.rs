@@ -76,7 +76,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let edited = data.join("recordings/m02_s1.txt");
     let mut text = std::fs::read_to_string(&edited)?;
     // A new sample value every time the demo runs, so the edit is always new to the store.
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .subsec_nanos();
     text.push_str(&format!("{}.{:04}\n", nanos % 7, nanos % 10_000));
     std::fs::write(&edited, text)?;
     println!("edited {}", edited.display());
@@ -173,10 +175,17 @@ fn run(
     // Save the structure (for `orcapod graph`, `orcapod status` and reloading) and record
     // status rows and failure logs in the store.
     pipeline.save(&data.join("../pipeline.json"))?;
-    let store = pipeline.store().cloned().ok_or("the demo pipeline has a store")?;
-    let observers: Vec<Arc<dyn orcapod::node::Observer>> =
-        vec![Arc::new(ProgressObserver::new()), Arc::new(orcapod::node::StoreObserver::new(&pipeline, store))];
-    let config = config.clone().observer(Arc::new(orcapod::node::CompositeObserver::new(observers)));
+    let store = pipeline
+        .store()
+        .cloned()
+        .ok_or("the demo pipeline has a store")?;
+    let observers: Vec<Arc<dyn orcapod::node::Observer>> = vec![
+        Arc::new(ProgressObserver::new()),
+        Arc::new(orcapod::node::StoreObserver::new(&pipeline, store)),
+    ];
+    let config = config
+        .clone()
+        .observer(Arc::new(orcapod::node::CompositeObserver::new(observers)));
     let started = Instant::now();
     let report = pipeline.run(&config)?;
     println!("== {title}: {:.1?}", started.elapsed());

@@ -13,7 +13,10 @@ fn open(dir: &str) -> Result<Arc<dyn Store>, CliError> {
     if !Path::new(dir).is_dir() {
         return Err(CliError::Usage(format!("'{dir}' is not a store directory")));
     }
-    Ok(open_store(&StoreConfig::Rocksdb { path: dir.into(), options: Default::default() })?)
+    Ok(open_store(&StoreConfig::Rocksdb {
+        path: dir.into(),
+        options: Default::default(),
+    })?)
 }
 
 /// Positional arguments: everything that is not a `--flag` or the value after `--limit`/`--run`.
@@ -38,14 +41,20 @@ fn positional<'a>(args: &'a [String], n: usize, what: &str) -> Result<Vec<&'a st
 fn flag_value<'a>(args: &'a [String], flag: &str) -> Result<Option<&'a str>, CliError> {
     match args.iter().position(|a| a == flag) {
         None => Ok(None),
-        Some(i) => args.get(i + 1).map(|v| Some(v.as_str())).ok_or_else(|| CliError::Usage(format!("{flag} needs a value"))),
+        Some(i) => args
+            .get(i + 1)
+            .map(|v| Some(v.as_str()))
+            .ok_or_else(|| CliError::Usage(format!("{flag} needs a value"))),
     }
 }
 
 fn known_flags(args: &[String], known: &[&str]) -> Result<(), CliError> {
     for a in args.iter().filter(|a| a.starts_with("--")) {
         if !known.contains(&a.as_str()) {
-            return Err(CliError::Usage(format!("unknown option '{a}' (known: {})", known.join(", "))));
+            return Err(CliError::Usage(format!(
+                "unknown option '{a}' (known: {})",
+                known.join(", ")
+            )));
         }
     }
     Ok(())
@@ -71,14 +80,19 @@ pub(crate) fn tables(args: &[String]) -> Result<String, CliError> {
 pub(crate) fn records(args: &[String]) -> Result<String, CliError> {
     known_flags(args, &["--limit"])?;
     let limit = match flag_value(args, "--limit")? {
-        Some(v) => v.parse::<usize>().map_err(|_| CliError::Usage(format!("--limit takes a number, got '{v}'")))?,
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| CliError::Usage(format!("--limit takes a number, got '{v}'")))?,
         None => 20,
     };
     let pos = positional(args, 2, "STORE and TABLE")?;
     let store = open(pos[0])?;
     let path = TablePath::new(pos[1].split('/'))?;
     match store.get_all(&path)? {
-        None => Err(CliError::Usage(format!("table '{path}' does not exist (see `orcapod tables {}`)", pos[0]))),
+        None => Err(CliError::Usage(format!(
+            "table '{path}' does not exist (see `orcapod tables {}`)",
+            pos[0]
+        ))),
         Some(set) => Ok(format_table(&set.data(), limit)),
     }
 }
@@ -89,7 +103,12 @@ pub(crate) fn status_or_logs(args: &[String], logs: bool) -> Result<String, CliE
     let run = flag_value(args, "--run")?;
     let pos = positional(args, 3, "STORE, PIPELINE.json and NODE")?;
     let store = open(pos[0])?;
-    let pipeline = Pipeline::load(Path::new(pos[1]), &Registry::new(), LoadMode::ReadOnly, Some(store.clone()))?;
+    let pipeline = Pipeline::load(
+        Path::new(pos[1]),
+        &Registry::new(),
+        LoadMode::ReadOnly,
+        Some(store.clone()),
+    )?;
     pipeline.node(pos[2])?;
     let rows = if logs {
         StoreObserver::log_rows(store.as_ref(), &pipeline, pos[2], run)?
@@ -98,7 +117,11 @@ pub(crate) fn status_or_logs(args: &[String], logs: bool) -> Result<String, CliE
     };
     Ok(match rows {
         Some(b) => format_table(&b, usize::MAX),
-        None => format!("no {} recorded for node '{}'", if logs { "logs" } else { "status rows" }, pos[2]),
+        None => format!(
+            "no {} recorded for node '{}'",
+            if logs { "logs" } else { "status rows" },
+            pos[2]
+        ),
     })
 }
 
@@ -106,22 +129,30 @@ pub(crate) fn status_or_logs(args: &[String], logs: bool) -> Result<String, CliE
 pub(crate) fn graph(args: &[String]) -> Result<String, CliError> {
     known_flags(args, &["--svg"])?;
     let pos = positional(args, 1, "PIPELINE.json")?;
-    let text = std::fs::read_to_string(pos[0]).map_err(|e| CliError::Usage(format!("cannot read '{}': {e}", pos[0])))?;
+    let text = std::fs::read_to_string(pos[0])
+        .map_err(|e| CliError::Usage(format!("cannot read '{}': {e}", pos[0])))?;
     // Render the structure only: no store is opened and no function is needed.
-    let mut doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("'{}' is not JSON: {e}", pos[0])))?;
+    let mut doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("'{}' is not JSON: {e}", pos[0])))?;
     if let Some(obj) = doc.as_object_mut() {
         obj.remove("store");
     }
-    let pipeline = Pipeline::from_json(&doc.to_string(), &Registry::new(), LoadMode::ReadOnly, None)?;
+    let pipeline =
+        Pipeline::from_json(&doc.to_string(), &Registry::new(), LoadMode::ReadOnly, None)?;
     let dot = pipeline.to_dot(None);
-    if args.iter().any(|a| a == "--svg") { Ok(orcapod_node::render_svg(&dot)?) } else { Ok(dot) }
+    if args.iter().any(|a| a == "--svg") {
+        Ok(orcapod_node::render_svg(&dot)?)
+    } else {
+        Ok(dot)
+    }
 }
 
 /// A plain-text table of the first `limit` rows.
 pub fn format_table(batch: &RecordBatch, limit: usize) -> String {
     let schema = batch.schema();
     let n = batch.num_rows().min(limit);
-    let mut cells: Vec<Vec<String>> = vec![schema.fields().iter().map(|f| f.name().clone()).collect()];
+    let mut cells: Vec<Vec<String>> =
+        vec![schema.fields().iter().map(|f| f.name().clone()).collect()];
     for r in 0..n {
         cells.push(
             batch
@@ -129,24 +160,47 @@ pub fn format_table(batch: &RecordBatch, limit: usize) -> String {
                 .iter()
                 .map(|c| {
                     let v = orcapod_datagram::Value::from_array(c.as_ref(), r).map(|v| match v {
-                        orcapod_datagram::Value::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+                        orcapod_datagram::Value::Bytes(b) => {
+                            b.iter().map(|x| format!("{x:02x}")).collect()
+                        }
                         other => other.to_string(),
                     });
                     let s = v.unwrap_or_else(|e| format!("<{e}>"));
-                    if s.chars().count() > 48 { format!("{}…", s.chars().take(47).collect::<String>()) } else { s }
+                    if s.chars().count() > 48 {
+                        format!("{}…", s.chars().take(47).collect::<String>())
+                    } else {
+                        s
+                    }
                 })
                 .collect(),
         );
     }
-    let widths: Vec<usize> =
-        (0..schema.fields().len()).map(|c| cells.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..schema.fields().len())
+        .map(|c| {
+            cells
+                .iter()
+                .map(|row| row[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for (i, row) in cells.iter().enumerate() {
-        let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
         if i == 0 {
-            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+            out.push_str(
+                &widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("  "),
+            );
             out.push('\n');
         }
     }
