@@ -74,6 +74,48 @@ fn strategy(op: &dyn Operator, n_inputs: usize) -> Strategy {
     }
 }
 
+/// Whether an operator's output depends on the *order* of its input rows beyond row order
+/// itself (`Batch` groups consecutive rows; unknown operators are assumed to).
+fn order_sensitive(op: &dyn Operator) -> bool {
+    !matches!(
+        op.identity_name(),
+        "SelectTagColumns"
+            | "SelectDataColumns"
+            | "DropTagColumns"
+            | "DropDataColumns"
+            | "MapTags"
+            | "MapData"
+            | "Filter"
+            | "Join"
+            | "SemiJoin"
+            | "MergeJoin"
+            | "Pick"
+            | "Index"
+    )
+}
+
+/// For each node: must its output rows arrive in the sync order? True when an order-sensitive
+/// operator is downstream (through any chain of nodes, which all keep their input order when
+/// asked to). Such nodes give up the order-changing strategies (unordered function chunks,
+/// symmetric joins), so both modes feed the sensitive operator the same row order.
+fn needs_order(pipeline: &Pipeline) -> Vec<bool> {
+    let n = pipeline.nodes.len();
+    let mut needs = vec![false; n];
+    for i in (0..n).rev() {
+        let node = &pipeline.nodes[i];
+        let sensitive = match &node.spec {
+            NodeSpec::Operator { op, .. } => order_sensitive(op.as_ref()),
+            _ => false,
+        };
+        if sensitive || needs[i] {
+            for input in &node.inputs {
+                needs[input.0] = true;
+            }
+        }
+    }
+    needs
+}
+
 pub(crate) fn run_async(
     pipeline: &Pipeline,
     config: &RunConfig,
@@ -101,6 +143,7 @@ pub(crate) fn run_async(
     }
     let collectors: Vec<_> = senders.iter().map(|s| s.subscribe()).collect();
     let errors: Errors = Arc::new(Mutex::new(Vec::new()));
+    let ordered = needs_order(pipeline);
     let pipeline = Arc::new(pipeline.clone());
     let config = Arc::new(config.clone());
 
@@ -115,6 +158,7 @@ pub(crate) fn run_async(
             config.clone(),
             observer.clone(),
             errors.clone(),
+            ordered[i],
         );
         tasks.push(
             pool.spawn_with_handle(task)
@@ -240,6 +284,7 @@ async fn node_task(
     config: Arc<RunConfig>,
     observer: Arc<dyn Observer>,
     errors: Errors,
+    ordered: bool,
 ) -> Result<NodeStats> {
     let node = &pipeline.nodes[index];
     let started = Instant::now();
@@ -252,9 +297,22 @@ async fn node_task(
                 .map(|_| (stats, stream.num_rows()))
         }
         NodeSpec::Operator { op, cache, .. } => {
-            run_operator(&pipeline, node, op.clone(), *cache, inputs, &out, &config).await
+            run_operator(
+                &pipeline,
+                node,
+                op.clone(),
+                *cache,
+                inputs,
+                &out,
+                &config,
+                ordered,
+            )
+            .await
         }
-        NodeSpec::Unavailable { reason, .. } => Err(NodeError::NoOutput { node: node.label.clone(), reason: reason.clone() }),
+        NodeSpec::Unavailable { reason, .. } => Err(NodeError::NoOutput {
+            node: node.label.clone(),
+            reason: reason.clone(),
+        }),
         NodeSpec::Function { .. } => {
             let pod = pod.ok_or_else(|| NodeError::NoOutput {
                 node: node.label.clone(),
@@ -269,18 +327,23 @@ async fn node_task(
                 config.clone(),
                 observer.clone(),
                 errors,
+                ordered,
             )
             .await
         }
     };
-    out.close();
+    // Close (a normal end) only on success: on failure the sender is dropped unclosed, so
+    // consumers see a disconnection and fail too, instead of taking a truncated input for a
+    // complete one (and, e.g., logging partial operator output to the store).
     let (mut stats, rows) = result?;
+    out.close();
     stats.rows_out = rows;
     stats.elapsed = started.elapsed();
     observer.on_node_end(&node.label, &stats);
     Ok(stats)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_operator(
     pipeline: &Pipeline,
     node: &NodeEntry,
@@ -289,13 +352,18 @@ async fn run_operator(
     mut inputs: Vec<orcapod_channel::Receiver<Chunk>>,
     out: &broadcast::Sender<Chunk>,
     config: &RunConfig,
+    ordered: bool,
 ) -> Result<(NodeStats, usize)> {
     let stamp = |s: Stream| s.with_identity(node.identity.clone());
-    // Stores (log/replay) need the whole output; so does every barrier.
-    let strategy = if cache == CacheMode::Off || pipeline.store.is_none() {
-        strategy(op.as_ref(), inputs.len())
-    } else {
+    // Stores (log/replay) need the whole output; so does every barrier. A symmetric join emits
+    // in arrival order, so it is a barrier when an order-sensitive node is downstream.
+    let strategy = if cache != CacheMode::Off && pipeline.store.is_some() {
         Strategy::Barrier
+    } else {
+        match strategy(op.as_ref(), inputs.len()) {
+            Strategy::SymmetricJoin if ordered => Strategy::Barrier,
+            s => s,
+        }
     };
     let mut stats = NodeStats::new(&node.label, NodeKind::Operator);
     let mut rows = 0;
@@ -314,6 +382,7 @@ async fn run_operator(
             let mut stream = rx.into_stream_checked();
             let mut pending: Vec<Stream> = Vec::new();
             let mut pending_rows = 0;
+            let mut emitted = false;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk?;
                 pending_rows += chunk.num_rows();
@@ -326,35 +395,78 @@ async fn run_operator(
                     let result = stamp(op.process(&[head])?);
                     rows += result.num_rows();
                     send_all(out, vec![result]).await?;
+                    emitted = true;
                     pending = vec![tail];
                     pending_rows -= full;
                 }
             }
-            if pending_rows > 0 {
+            // The rest; or, when nothing was emitted at all (empty input), the operator's
+            // output on the empty input, so that consumers always get at least one chunk.
+            if pending_rows > 0 || (!emitted && !pending.is_empty()) {
                 let result = stamp(op.process(&[concat_chunks(&pending)?])?);
                 rows += result.num_rows();
                 send_all(out, vec![result]).await?;
             }
         }
         Strategy::BuildProbe => {
-            let right = inputs.remove(1);
-            let left = inputs.remove(0);
-            let right_all = concat_chunks(&drain(right, &node.label).await?)?;
-            let mut stream = left.into_stream_checked();
-            while let Some(chunk) = stream.next().await {
-                let result = stamp(op.process(&[chunk?, right_all.clone()])?);
-                rows += result.num_rows();
-                send_all(out, vec![result]).await?;
+            // Read both sides at once: when they share an upstream node, leaving the left side
+            // unread while draining the right would fill its buffer and stall that upstream
+            // node, and with it the right side (a deadlock). Left chunks that arrive before the
+            // right side is complete wait in memory, in order.
+            enum Side {
+                Left(Result<Chunk>),
+                Right(Result<Chunk>),
+                RightDone,
+            }
+            let right = inputs
+                .remove(1)
+                .into_stream_checked()
+                .map(Side::Right)
+                .chain(futures::stream::iter([Side::RightDone]));
+            let left = inputs.remove(0).into_stream_checked().map(Side::Left);
+            let mut merged = futures::stream::select(left, right);
+            let mut right_chunks = Vec::new();
+            let mut right_all: Option<Stream> = None;
+            let mut waiting = Vec::new();
+            while let Some(item) = merged.next().await {
+                let ready = match item {
+                    Side::Right(chunk) => {
+                        right_chunks.push(chunk?);
+                        continue;
+                    }
+                    Side::RightDone => {
+                        right_all = Some(concat_chunks(&right_chunks)?);
+                        std::mem::take(&mut waiting)
+                    }
+                    Side::Left(chunk) if right_all.is_none() => {
+                        waiting.push(chunk?);
+                        continue;
+                    }
+                    Side::Left(chunk) => vec![chunk?],
+                };
+                let Some(right_all) = &right_all else {
+                    continue;
+                };
+                for chunk in ready {
+                    let result = stamp(op.process(&[chunk, right_all.clone()])?);
+                    rows += result.num_rows();
+                    send_all(out, vec![result]).await?;
+                }
             }
         }
         Strategy::SymmetricJoin => {
             rows = symmetric_join(op.as_ref(), node, inputs, out).await?;
         }
         Strategy::Barrier => {
-            let mut all = Vec::with_capacity(inputs.len());
-            for rx in inputs {
-                all.push(concat_chunks(&drain(rx, &node.label).await?)?);
-            }
+            // Drain every input at once (one after the other deadlocks when inputs share an
+            // upstream node and a buffer fills up).
+            let drained =
+                futures::future::try_join_all(inputs.into_iter().map(|rx| drain(rx, &node.label)))
+                    .await?;
+            let all = drained
+                .iter()
+                .map(|chunks| concat_chunks(chunks))
+                .collect::<Result<Vec<_>>>()?;
             let (stream, s) = pipeline.run_operator(node, op.as_ref(), cache, &all)?;
             stats = s;
             rows = stream.num_rows();
@@ -450,22 +562,28 @@ async fn run_function(
     config: Arc<RunConfig>,
     observer: Arc<dyn Observer>,
     errors: Errors,
+    ordered: bool,
 ) -> Result<(NodeStats, usize)> {
     let label = pipeline.nodes[index].label.clone();
     let concurrency = config.concurrency_for(&label);
     let input = inputs.remove(0).into_stream_checked();
-    let work = input.map(|chunk| {
+    // Rows of packet events and errors count from the start of the node's whole input.
+    let mut next_row = 0;
+    let work = input.map(move |chunk| {
         let (pipeline, pod, config, observer) = (
             pipeline.clone(),
             pod.clone(),
             config.clone(),
             observer.clone(),
         );
+        let row_offset = next_row;
+        next_row += chunk.as_ref().map_or(0, Stream::num_rows);
         async move {
             let chunk = chunk?;
             offload(move || {
                 let node = &pipeline.nodes[index];
-                let run = pipeline.function_run(node, &pod, &config, observer.as_ref())?;
+                let mut run = pipeline.function_run(node, &pod, &config, observer.as_ref())?;
+                run.row_offset = row_offset;
                 run.run(&chunk)
             })
             .await?
@@ -475,8 +593,8 @@ async fn run_function(
     let mut rows = 0;
     let mut results: std::pin::Pin<
         Box<dyn futures::Stream<Item = Result<crate::function_node::FunctionOutput>> + Send>,
-    > = if concurrency <= 1 {
-        Box::pin(work.buffered(1))
+    > = if concurrency <= 1 || ordered {
+        Box::pin(work.buffered(concurrency.max(1)))
     } else {
         Box::pin(work.buffer_unordered(concurrency))
     };

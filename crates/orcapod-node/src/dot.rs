@@ -49,7 +49,9 @@ impl Pipeline {
                         CacheMode::Replay => format!("{} [replay]", op.identity_name()),
                     },
                 ),
-                NodeSpec::Unavailable { kind, .. } => ("box", "dashed", format!("{kind} (unavailable)")),
+                NodeSpec::Unavailable { kind, .. } => {
+                    ("box", "dashed", format!("{kind} (unavailable)"))
+                }
                 NodeSpec::Function { pod } => (
                     "box",
                     "rounded,filled",

@@ -44,6 +44,9 @@ pub(crate) struct FunctionRun<'a> {
     pub policy: ErrorPolicy,
     pub observer: &'a dyn Observer,
     pub chunk_rows: usize,
+    /// Position of `input`'s first row in the node's whole input (async mode runs a node
+    /// chunk by chunk): added to the rows of packet events and errors.
+    pub row_offset: usize,
 }
 
 /// Output of a function node run.
@@ -79,11 +82,27 @@ impl FunctionRun<'_> {
         stats.failed = results.errors.len();
         stats.dropped = input.num_rows() - stats.computed - stats.failed;
         for row in &results.input_rows {
-            self.observer
-                .on_packet_end(self.label, *row, PacketOutcome::Computed);
+            self.observer.on_packet_end(
+                self.label,
+                self.row_offset + *row,
+                PacketOutcome::Computed,
+            );
+        }
+        let mut results = results;
+        for e in &mut results.errors {
+            e.row += self.row_offset;
+            self.observer.on_packet_crash(self.label, e);
+        }
+        let mut ended = vec![false; input.num_rows()];
+        for &row in &results.input_rows {
+            ended[row] = true;
         }
         for e in &results.errors {
-            self.observer.on_packet_crash(self.label, e);
+            ended[e.row - self.row_offset] = true;
+        }
+        for (row, _) in ended.iter().enumerate().filter(|(_, ended)| !**ended) {
+            self.observer
+                .on_packet_end(self.label, self.row_offset + row, PacketOutcome::Dropped);
         }
         if self.policy == ErrorPolicy::FailFast
             && let Some(e) = results.errors.first()
@@ -121,17 +140,10 @@ impl FunctionRun<'_> {
         // Phase 1a: this node's own pipeline records.
         let mut data_ids: Vec<Option<Vec<u8>>> = vec![None; n];
         let id_refs: Vec<&[u8]> = entry_ids.iter().map(Vec::as_slice).collect();
-        if let Some(found) = store.get_records(records_path, &id_refs)? {
-            let by_entry: HashMap<&[u8], usize> =
-                id_refs.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-            let data = found.data();
-            let col = binary_column(&data, DATA_ID_COL, self.label, records_path)?;
-            for r in 0..found.len() {
-                if let Some(&row) = by_entry.get(found.id(r)) {
-                    data_ids[row] = Some(col.value(r).to_vec());
-                }
-            }
-        }
+        read_data_ids(store, records_path, &id_refs, self.label, &mut data_ids)?;
+        // Set when a pipeline-record write skipped an entry that another writer (an identical
+        // node of the same run, or another process) recorded first.
+        let mut conflict = false;
         let mut outcomes: Vec<Option<PacketOutcome>> = data_ids
             .iter()
             .map(|d| d.as_ref().map(|_| PacketOutcome::Cached))
@@ -177,7 +189,7 @@ impl FunctionRun<'_> {
                 false,
             )?;
             txn.add_records(records_path, set, OnDuplicate::Skip);
-            store.commit(txn)?;
+            conflict |= store.commit(txn)?.iter().any(|w| w.skipped > 0);
         }
 
         // Phase 2: compute the rest, chunk by chunk, each chunk one atomic commit.
@@ -206,11 +218,11 @@ impl FunctionRun<'_> {
                     true,
                 )?;
                 txn.add_records(records_path, set, OnDuplicate::Skip);
-                store.commit(txn)?;
+                conflict |= store.commit(txn)?.iter().any(|w| w.skipped > 0);
             }
             for e in results.errors {
                 let mut e = e;
-                e.row = chunk[e.row.min(chunk.len() - 1)];
+                e.row = self.row_offset + chunk[e.row.min(chunk.len() - 1)];
                 self.observer.on_packet_crash(self.label, &e);
                 errors.push(e);
             }
@@ -221,15 +233,41 @@ impl FunctionRun<'_> {
         }
 
         // Rows whose input packet equals an earlier row's reuse its result.
+        // Rows whose packet equals a failed row's fail alike (with their own row and tags).
         if !duplicates.is_empty() {
             let mut rows = Vec::new();
+            let failed: HashMap<usize, usize> = errors
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.row - self.row_offset, i))
+                .collect();
             for (row, first) in duplicates {
                 if let Some(id) = data_ids[first].clone() {
                     data_ids[row] = Some(id);
                     outcomes[row] = Some(PacketOutcome::Cached);
                     rows.push(row);
+                } else if let Some(&i) = failed.get(&first) {
+                    let mut e = errors[i].clone();
+                    e.row = self.row_offset + row;
+                    e.tags = input
+                        .tag_columns()
+                        .iter()
+                        .map(|t| {
+                            let col = input.column(t).ok_or_else(|| NodeError::NoOutput {
+                                node: self.label.into(),
+                                reason: format!("tag column '{t}' is missing"),
+                            })?;
+                            Ok((
+                                t.clone(),
+                                orcapod_datagram::Value::from_array(col.as_ref(), row)?,
+                            ))
+                        })
+                        .collect::<Result<_>>()?;
+                    self.observer.on_packet_crash(self.label, &e);
+                    errors.push(e);
                 }
             }
+            errors.sort_by_key(|e| e.row);
             if !rows.is_empty() {
                 let mut txn = StoreTransaction::new();
                 txn.add_records(
@@ -237,7 +275,7 @@ impl FunctionRun<'_> {
                     pipeline_records(input, &rows, &data_ids, &entry_ids, &node_hash, false)?,
                     OnDuplicate::Skip,
                 );
-                store.commit(txn)?;
+                conflict |= store.commit(txn)?.iter().any(|w| w.skipped > 0);
             }
         }
 
@@ -248,7 +286,8 @@ impl FunctionRun<'_> {
                 _ => continue,
             }
             if let Some(o) = outcome {
-                self.observer.on_packet_end(self.label, row, *o);
+                self.observer
+                    .on_packet_end(self.label, self.row_offset + row, *o);
             }
         }
         stats.failed = errors.len();
@@ -260,6 +299,21 @@ impl FunctionRun<'_> {
             });
         }
         stats.dropped = n - stats.computed - stats.cached - stats.failed;
+        if stats.dropped > 0 {
+            let failed: std::collections::HashSet<usize> =
+                errors.iter().map(|e| e.row - self.row_offset).collect();
+            for row in (0..n).filter(|r| outcomes[*r].is_none() && !failed.contains(r)) {
+                self.observer.on_packet_end(
+                    self.label,
+                    self.row_offset + row,
+                    PacketOutcome::Dropped,
+                );
+            }
+        }
+        if conflict {
+            // The store keeps the first writer's records: serve those, as every later run will.
+            read_data_ids(store, records_path, &id_refs, self.label, &mut data_ids)?;
+        }
         let stream = assemble(self, input, store, results_path, &data_ids)?;
         Ok(FunctionOutput {
             stream,
@@ -267,6 +321,31 @@ impl FunctionRun<'_> {
             errors,
         })
     }
+}
+
+/// Fill `data_ids[row]` from the stored pipeline record of each row's entry id, if any.
+fn read_data_ids(
+    store: &dyn Store,
+    records_path: &TablePath,
+    entry_ids: &[&[u8]],
+    label: &str,
+    data_ids: &mut [Option<Vec<u8>>],
+) -> Result<()> {
+    let Some(found) = store.get_records(records_path, entry_ids)? else {
+        return Ok(());
+    };
+    let mut by_entry: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (row, id) in entry_ids.iter().enumerate() {
+        by_entry.entry(*id).or_default().push(row);
+    }
+    let data = found.data();
+    let col = binary_column(&data, DATA_ID_COL, label, records_path)?;
+    for r in 0..found.len() {
+        for &row in by_entry.get(found.id(r)).map_or(&[][..], Vec::as_slice) {
+            data_ids[row] = Some(col.value(r).to_vec());
+        }
+    }
+    Ok(())
 }
 
 fn binary_column<'b>(

@@ -229,7 +229,10 @@ impl PipelineBuilder {
         if let crate::spec::OperatorSpec::Filter { predicate } = &spec {
             predicate
                 .validate()
-                .map_err(|reason| NodeError::InvalidInput { node: "Filter".into(), reason })?;
+                .map_err(|reason| NodeError::InvalidInput {
+                    node: "Filter".into(),
+                    reason,
+                })?;
         }
         let op = spec.build();
         self.add_operator_with_spec(op, inputs, cache, Some(spec))

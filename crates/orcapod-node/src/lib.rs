@@ -65,7 +65,7 @@ pub use observer::{
 pub use pipeline::Pipeline;
 pub use pod::PodLike;
 pub use progress::ProgressObserver;
+pub use run::{ErrorPolicy, NodeStats, RunConfig, RunMode, RunReport};
 pub use save::{LoadMode, Registry, SAVE_FORMAT_VERSION};
 pub use spec::{LiteralSpec, OperatorSpec, PredicateSpec};
-pub use run::{ErrorPolicy, NodeStats, RunConfig, RunMode, RunReport};
 pub use store_observer::{StoreObserver, TracingObserver};

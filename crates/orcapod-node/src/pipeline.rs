@@ -169,7 +169,10 @@ impl Pipeline {
         observer.on_run_start(&self.name(), &run_id);
         let pods = self.resolve_pods(config)?;
         // Pipelines loaded read-only may hold unavailable nodes; only the pull path skips them.
-        let degraded = self.nodes.iter().any(|n| matches!(n.spec, NodeSpec::Unavailable { .. }));
+        let degraded = self
+            .nodes
+            .iter()
+            .any(|n| matches!(n.spec, NodeSpec::Unavailable { .. }));
         let result = match config.mode {
             RunMode::Async if degraded => self.run_sync(config, &pods, observer.as_ref()),
             RunMode::Sync => self.run_sync(config, &pods, observer.as_ref()),
@@ -221,15 +224,24 @@ impl Pipeline {
         let mut stats = Vec::with_capacity(self.nodes.len());
         let mut errors = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
-            let available: Option<Vec<Stream>> = node.inputs.iter().map(|id| outputs[id.0].clone()).collect();
+            let available: Option<Vec<Stream>> =
+                node.inputs.iter().map(|id| outputs[id.0].clone()).collect();
             let inputs = match (available, &node.spec) {
-                (Some(inputs), NodeSpec::Function { .. } | NodeSpec::Operator { .. } | NodeSpec::Source { .. }) => inputs,
+                (
+                    Some(inputs),
+                    NodeSpec::Function { .. } | NodeSpec::Operator { .. } | NodeSpec::Source { .. },
+                ) => inputs,
                 (None, NodeSpec::Function { .. }) => {
                     // Loaded read-only with an unavailable input: serve what the store has.
-                    let pod = pods[i].as_ref().ok_or_else(|| NodeError::NoOutput { node: node.label.clone(), reason: "no pod".into() })?;
+                    let pod = pods[i].as_ref().ok_or_else(|| NodeError::NoOutput {
+                        node: node.label.clone(),
+                        reason: "no pod".into(),
+                    })?;
                     let started = Instant::now();
                     observer.on_node_start(&node.label, node.spec.kind());
-                    let (stream, mut s) = self.function_run(node, pod, config, observer)?.serve_stored()?;
+                    let (stream, mut s) = self
+                        .function_run(node, pod, config, observer)?
+                        .serve_stored()?;
                     s.rows_out = stream.num_rows();
                     s.elapsed = started.elapsed();
                     observer.on_node_end(&node.label, &s);
@@ -299,6 +311,7 @@ impl Pipeline {
             policy: config.error_policy,
             observer,
             chunk_rows: config.chunk_rows,
+            row_offset: 0,
         })
     }
 

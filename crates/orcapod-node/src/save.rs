@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use orcapod_cache::{StoreConfig, open_store};
 use orcapod_datagram::{DataType, Field, Schema, Source, SourceOptions, SourceOrigin, Stream};
-use orcapod_executor::{DynExecutor, ExecutorOptions, FunctionInfo, FunctionPodStream, FunctionUri};
+use orcapod_executor::{
+    DynExecutor, ExecutorOptions, FunctionInfo, FunctionPodStream, FunctionUri,
+};
 use orcapod_hash::ContentHash;
 use serde::{Deserialize, Serialize};
 
@@ -73,8 +75,14 @@ struct SavedSource {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum SavedOrigin {
     InMemory,
-    File { path: String },
-    Directory { path: String, pattern: Option<String>, extension: Option<String> },
+    File {
+        path: String,
+    },
+    Directory {
+        path: String,
+        pattern: Option<String>,
+        extension: Option<String>,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,7 +145,9 @@ fn parse_type(s: &str) -> Option<DataType> {
         "path" => DataType::Path,
         "date" => DataType::Date,
         "datetime" => DataType::Timestamp,
-        list if list.starts_with("list[") && list.ends_with(']') => DataType::List(Box::new(parse_type(&list[5..list.len() - 1])?)),
+        list if list.starts_with("list[") && list.ends_with(']') => {
+            DataType::List(Box::new(parse_type(&list[5..list.len() - 1])?))
+        }
         _ => return None,
     })
 }
@@ -162,9 +172,15 @@ impl Pipeline {
                 NodeSpec::Source { source, cumulative } => {
                     let origin = match source.origin() {
                         SourceOrigin::Csv(p) | SourceOrigin::Parquet(p) | SourceOrigin::Ipc(p) => {
-                            SavedOrigin::File { path: p.display().to_string() }
+                            SavedOrigin::File {
+                                path: p.display().to_string(),
+                            }
                         }
-                        SourceOrigin::Directory { path, pattern, extension } => SavedOrigin::Directory {
+                        SourceOrigin::Directory {
+                            path,
+                            pattern,
+                            extension,
+                        } => SavedOrigin::Directory {
                             path: path.display().to_string(),
                             pattern: pattern.clone(),
                             extension: extension.clone(),
@@ -198,7 +214,10 @@ impl Pipeline {
                     });
                 }
                 NodeSpec::Unavailable { reason, .. } => {
-                    return Err(NodeError::Load(format!("node '{}' is unavailable ({reason}) and cannot be saved", n.label)));
+                    return Err(NodeError::Load(format!(
+                        "node '{}' is unavailable ({reason}) and cannot be saved",
+                        n.label
+                    )));
                 }
             }
             nodes.push(saved);
@@ -215,7 +234,10 @@ impl Pipeline {
 
     /// Save to a JSON file (written atomically: temp file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let io = |source| NodeError::Io { path: path.display().to_string(), source };
+        let io = |source| NodeError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, self.to_json()?).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
@@ -223,24 +245,44 @@ impl Pipeline {
 
     /// Load a saved pipeline. The store is reopened from the saved configuration unless
     /// `store` is given. Every rebuilt node must have the identity it was saved with.
-    pub fn load(path: &Path, registry: &Registry, mode: LoadMode, store: Option<Arc<dyn orcapod_cache::Store>>) -> Result<Pipeline> {
-        let text = std::fs::read_to_string(path).map_err(|source| NodeError::Io { path: path.display().to_string(), source })?;
+    pub fn load(
+        path: &Path,
+        registry: &Registry,
+        mode: LoadMode,
+        store: Option<Arc<dyn orcapod_cache::Store>>,
+    ) -> Result<Pipeline> {
+        let text = std::fs::read_to_string(path).map_err(|source| NodeError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Pipeline::from_json(&text, registry, mode, store)
     }
 
     /// Load from JSON text (see [`Pipeline::load`]).
-    pub fn from_json(text: &str, registry: &Registry, mode: LoadMode, store: Option<Arc<dyn orcapod_cache::Store>>) -> Result<Pipeline> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| NodeError::Load(format!("not JSON: {e}")))?;
-        let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    pub fn from_json(
+        text: &str,
+        registry: &Registry,
+        mode: LoadMode,
+        store: Option<Arc<dyn orcapod_cache::Store>>,
+    ) -> Result<Pipeline> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| NodeError::Load(format!("not JSON: {e}")))?;
+        let version = value
+            .get("version")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
         if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT_NAME) {
-            return Err(NodeError::Load(format!("not an orcapod-rs pipeline file (missing \"format\": \"{FORMAT_NAME}\")")));
+            return Err(NodeError::Load(format!(
+                "not an orcapod-rs pipeline file (missing \"format\": \"{FORMAT_NAME}\")"
+            )));
         }
         if version > u64::from(SAVE_FORMAT_VERSION) {
             return Err(NodeError::Load(format!(
                 "pipeline file format version {version} is newer than this build supports ({SAVE_FORMAT_VERSION}); upgrade orcapod-rs"
             )));
         }
-        let doc: SavedPipeline = serde_json::from_value(value).map_err(|e| NodeError::Load(e.to_string()))?;
+        let doc: SavedPipeline =
+            serde_json::from_value(value).map_err(|e| NodeError::Load(e.to_string()))?;
         let mut b = PipelineBuilder::new(&doc.name);
         let store = match (store, &doc.store) {
             (Some(s), _) => Some(s),
@@ -253,38 +295,69 @@ impl Pipeline {
         for (i, n) in doc.nodes.iter().enumerate() {
             let inputs: Vec<NodeId> = n.inputs.iter().map(|&k| NodeId(k)).collect();
             if n.inputs.iter().any(|&k| k >= i) {
-                return Err(NodeError::Load(format!("node '{}' has an input that is not an earlier node", n.label)));
+                return Err(NodeError::Load(format!(
+                    "node '{}' has an input that is not an earlier node",
+                    n.label
+                )));
             }
-            let unavailable_input = inputs.iter().any(|id| matches!(b.nodes[id.0].spec, NodeSpec::Unavailable { .. }));
+            let unavailable_input = inputs
+                .iter()
+                .any(|id| matches!(b.nodes[id.0].spec, NodeSpec::Unavailable { .. }));
             let id = match (&n.source, &n.operator, &n.function) {
                 (Some(s), _, _) => match rebuild_source(s, registry) {
                     Ok(source) if s.cumulative => b.cumulative_source(source),
                     Ok(source) => b.source(source),
-                    Err(reason) if mode == LoadMode::ReadOnly => unavailable(&mut b, n, NodeKind::Source, reason, inputs)?,
-                    Err(reason) => return Err(NodeError::Load(format!("source '{}': {reason}", n.label))),
+                    Err(reason) if mode == LoadMode::ReadOnly => {
+                        unavailable(&mut b, n, NodeKind::Source, reason, inputs)?
+                    }
+                    Err(reason) => {
+                        return Err(NodeError::Load(format!("source '{}': {reason}", n.label)));
+                    }
                 },
                 (_, Some(spec), _) if unavailable_input => {
                     let _ = spec;
-                    unavailable(&mut b, n, NodeKind::Operator, "an input is unavailable".into(), inputs)?
+                    unavailable(
+                        &mut b,
+                        n,
+                        NodeKind::Operator,
+                        "an input is unavailable".into(),
+                        inputs,
+                    )?
                 }
-                (_, Some(spec), _) => b.operator_spec(spec.clone(), &inputs, n.cache_mode.unwrap_or_default())?,
+                (_, Some(spec), _) => {
+                    b.operator_spec(spec.clone(), &inputs, n.cache_mode.unwrap_or_default())?
+                }
                 (_, _, Some(f)) => {
                     let uri = f.uri.join(":");
                     match registry.get_function(&uri) {
                         Some(pod) if !unavailable_input => b.add_function(pod.clone(), &inputs)?,
                         found => {
                             if mode != LoadMode::ReadOnly {
-                                let why = if found.is_some() { "an input is unavailable" } else { "it is not in the registry" };
-                                return Err(NodeError::Load(format!("function '{}' (uri {uri}): {why}", f.label)));
+                                let why = if found.is_some() {
+                                    "an input is unavailable"
+                                } else {
+                                    "it is not in the registry"
+                                };
+                                return Err(NodeError::Load(format!(
+                                    "function '{}' (uri {uri}): {why}",
+                                    f.label
+                                )));
                             }
                             stored_function(&mut b, n, f, inputs)?
                         }
                     }
                 }
-                _ => return Err(NodeError::Load(format!("node '{}' has no source, operator or function", n.label))),
+                _ => {
+                    return Err(NodeError::Load(format!(
+                        "node '{}' has no source, operator or function",
+                        n.label
+                    )));
+                }
             };
             let entry = &b.nodes[id.0];
-            if entry.identity.content_hash.to_string() != n.content_hash || entry.identity.pipeline_hash.to_string() != n.pipeline_hash {
+            if entry.identity.content_hash.to_string() != n.content_hash
+                || entry.identity.pipeline_hash.to_string() != n.pipeline_hash
+            {
                 return Err(NodeError::Load(format!(
                     "node '{}' rebuilt with a different identity (saved content {}, rebuilt {}): its function, operator or source changed",
                     n.label, n.content_hash, entry.identity.content_hash
@@ -308,19 +381,35 @@ fn rebuild_source(s: &SavedSource, registry: &Registry) -> std::result::Result<S
             .cloned()
             .ok_or_else(|| format!("in-memory source '{}' is not in the registry", s.source_id)),
         SavedOrigin::File { path } => Source::from_file(path, options).map_err(|e| e.to_string()),
-        SavedOrigin::Directory { path, pattern: Some(p), .. } => Source::from_directory_pattern(path, p, options).map_err(|e| e.to_string()),
-        SavedOrigin::Directory { path, extension, .. } => {
-            Source::from_directory(path, extension.as_deref(), options).map_err(|e| e.to_string())
-        }
+        SavedOrigin::Directory {
+            path,
+            pattern: Some(p),
+            ..
+        } => Source::from_directory_pattern(path, p, options).map_err(|e| e.to_string()),
+        SavedOrigin::Directory {
+            path, extension, ..
+        } => Source::from_directory(path, extension.as_deref(), options).map_err(|e| e.to_string()),
     }
 }
 
 fn saved_identity(n: &SavedNode) -> Result<orcapod_datagram::StreamIdentity> {
-    let parse = |s: &str| s.parse::<ContentHash>().map_err(|e| NodeError::Load(format!("node '{}': {e}", n.label)));
-    Ok(orcapod_datagram::StreamIdentity { content_hash: parse(&n.content_hash)?, pipeline_hash: parse(&n.pipeline_hash)? })
+    let parse = |s: &str| {
+        s.parse::<ContentHash>()
+            .map_err(|e| NodeError::Load(format!("node '{}': {e}", n.label)))
+    };
+    Ok(orcapod_datagram::StreamIdentity {
+        content_hash: parse(&n.content_hash)?,
+        pipeline_hash: parse(&n.pipeline_hash)?,
+    })
 }
 
-fn unavailable(b: &mut PipelineBuilder, n: &SavedNode, kind: NodeKind, reason: String, inputs: Vec<NodeId>) -> Result<NodeId> {
+fn unavailable(
+    b: &mut PipelineBuilder,
+    n: &SavedNode,
+    kind: NodeKind,
+    reason: String,
+    inputs: Vec<NodeId>,
+) -> Result<NodeId> {
     let identity = saved_identity(n)?;
     let schema = orcapod_datagram::StreamSchema {
         tags: Vec::new(),
@@ -330,38 +419,79 @@ fn unavailable(b: &mut PipelineBuilder, n: &SavedNode, kind: NodeKind, reason: S
         meta: Vec::new(),
         pipeline_hash: identity.pipeline_hash.clone(),
     };
-    Ok(b.push(NodeSpec::Unavailable { kind, reason }, inputs, identity, schema))
+    Ok(b.push(
+        NodeSpec::Unavailable { kind, reason },
+        inputs,
+        identity,
+        schema,
+    ))
 }
 
 /// A function node whose function is not available: it serves what the store has for it.
-fn stored_function(b: &mut PipelineBuilder, n: &SavedNode, f: &SavedFunction, inputs: Vec<NodeId>) -> Result<NodeId> {
+fn stored_function(
+    b: &mut PipelineBuilder,
+    n: &SavedNode,
+    f: &SavedFunction,
+    inputs: Vec<NodeId>,
+) -> Result<NodeId> {
     let schema = |fields: &[(String, String, bool)]| -> Result<Schema> {
         fields
             .iter()
             .map(|(name, t, nullable)| {
-                let dtype = parse_type(t).ok_or_else(|| NodeError::Load(format!("function '{}': unknown type '{t}'", f.label)))?;
-                Ok(Field { name: name.clone(), dtype, nullable: *nullable })
+                let dtype = parse_type(t).ok_or_else(|| {
+                    NodeError::Load(format!("function '{}': unknown type '{t}'", f.label))
+                })?;
+                Ok(Field {
+                    name: name.clone(),
+                    dtype,
+                    nullable: *nullable,
+                })
             })
             .collect()
     };
     let [name, hash, version, type_id] = f.uri.as_slice() else {
-        return Err(NodeError::Load(format!("function '{}': a uri has four parts", f.label)));
+        return Err(NodeError::Load(format!(
+            "function '{}': a uri has four parts",
+            f.label
+        )));
     };
-    let uri = FunctionUri::from_components(name.clone(), hash.clone(), version.clone(), type_id.clone());
+    let uri =
+        FunctionUri::from_components(name.clone(), hash.clone(), version.clone(), type_id.clone());
     let hasher = orcapod_hash::DataContext::default_context().semantic_hasher();
     let content = hasher.hash(&uri.identity())?;
-    let pod = StoredPod { uri, content, label: f.label.clone(), input: schema(&f.inputs)?, output: schema(&f.outputs)? };
+    let pod = StoredPod {
+        uri,
+        content,
+        label: f.label.clone(),
+        input: schema(&f.inputs)?,
+        output: schema(&f.outputs)?,
+    };
     let identity = saved_identity(n)?;
     let upstream = inputs.first().map(|i| b.nodes[i.0].clone());
     let schema = match upstream {
         Some(NodeEntry { schema, .. }) => orcapod_datagram::StreamSchema {
-            packets: pod.output.fields().iter().map(|f| Arc::new(f.to_arrow())).collect(),
+            packets: pod
+                .output
+                .fields()
+                .iter()
+                .map(|f| Arc::new(f.to_arrow()))
+                .collect(),
             pipeline_hash: identity.pipeline_hash.clone(),
             ..schema
         },
-        None => return Err(NodeError::Load(format!("function '{}' has no input", f.label))),
+        None => {
+            return Err(NodeError::Load(format!(
+                "function '{}' has no input",
+                f.label
+            )));
+        }
     };
-    Ok(b.push(NodeSpec::Function { pod: Arc::new(pod) }, inputs, identity, schema))
+    Ok(b.push(
+        NodeSpec::Function { pod: Arc::new(pod) },
+        inputs,
+        identity,
+        schema,
+    ))
 }
 
 /// Stand-in for a function that is not in the registry.
@@ -405,7 +535,11 @@ impl PodLike for StoredPod {
             reason: "the function is not in the registry (pipeline loaded read-only); only stored results are served".into(),
         })
     }
-    fn with_executor(&self, _e: &dyn DynExecutor, _o: &ExecutorOptions) -> orcapod_executor::Result<Arc<dyn PodLike>> {
+    fn with_executor(
+        &self,
+        _e: &dyn DynExecutor,
+        _o: &ExecutorOptions,
+    ) -> orcapod_executor::Result<Arc<dyn PodLike>> {
         Ok(Arc::new(StoredPod {
             uri: self.uri.clone(),
             content: self.content.clone(),

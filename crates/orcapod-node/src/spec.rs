@@ -6,8 +6,8 @@ use std::sync::Arc;
 use orcapod_datagram::Value;
 use orcapod_hash::semantic::Identity;
 use orcapod_operator::{
-    Batch, CompareOp, DropPacketColumns, DropTagColumns, Filter, Join, MapPackets, MapTags, MergeJoin, Operator,
-    Predicate, SelectPacketColumns, SelectTagColumns, SemiJoin,
+    Batch, CompareOp, DropPacketColumns, DropTagColumns, Filter, Join, MapPackets, MapTags,
+    MergeJoin, Operator, Predicate, SelectPacketColumns, SelectTagColumns, SemiJoin,
 };
 use serde::{Deserialize, Serialize};
 
@@ -102,13 +102,21 @@ impl OperatorSpec {
             OperatorSpec::Join => Arc::new(Join::new()),
             OperatorSpec::MergeJoin => Arc::new(MergeJoin::new()),
             OperatorSpec::SemiJoin => Arc::new(SemiJoin::new()),
-            OperatorSpec::Batch { size, drop_partial } => Arc::new(Batch::new(*size, *drop_partial)),
-            OperatorSpec::SelectTags { columns, strict } => Arc::new(SelectTagColumns::new(columns.clone()).strict(*strict)),
+            OperatorSpec::Batch { size, drop_partial } => {
+                Arc::new(Batch::new(*size, *drop_partial))
+            }
+            OperatorSpec::SelectTags { columns, strict } => {
+                Arc::new(SelectTagColumns::new(columns.clone()).strict(*strict))
+            }
             OperatorSpec::SelectPackets { columns, strict } => {
                 Arc::new(SelectPacketColumns::new(columns.clone()).strict(*strict))
             }
-            OperatorSpec::DropTags { columns, strict } => Arc::new(DropTagColumns::new(columns.clone()).strict(*strict)),
-            OperatorSpec::DropPackets { columns, strict } => Arc::new(DropPacketColumns::new(columns.clone()).strict(*strict)),
+            OperatorSpec::DropTags { columns, strict } => {
+                Arc::new(DropTagColumns::new(columns.clone()).strict(*strict))
+            }
+            OperatorSpec::DropPackets { columns, strict } => {
+                Arc::new(DropPacketColumns::new(columns.clone()).strict(*strict))
+            }
             OperatorSpec::MapTags { map, drop_unmapped } => {
                 Arc::new(MapTags::new(map.clone()).drop_unmapped(*drop_unmapped))
             }
@@ -126,7 +134,13 @@ impl OperatorSpec {
             match v {
                 Identity::List(items) | Identity::Tuple(items) => items
                     .iter()
-                    .map(|i| if let Identity::Str(s) = i { Some(s.clone()) } else { None })
+                    .map(|i| {
+                        if let Identity::Str(s) = i {
+                            Some(s.clone())
+                        } else {
+                            None
+                        }
+                    })
                     .collect(),
                 _ => None,
             }
@@ -135,7 +149,13 @@ impl OperatorSpec {
             match v {
                 Identity::Map(kv) => kv
                     .iter()
-                    .map(|(k, v)| if let Identity::Str(s) = v { Some((k.clone(), s.clone())) } else { None })
+                    .map(|(k, v)| {
+                        if let Identity::Str(s) = v {
+                            Some((k.clone(), s.clone()))
+                        } else {
+                            None
+                        }
+                    })
                     .collect(),
                 _ => None,
             }
@@ -149,13 +169,34 @@ impl OperatorSpec {
             ("Join", _) => OperatorSpec::Join,
             ("MergeJoin", _) => OperatorSpec::MergeJoin,
             ("SemiJoin", _) => OperatorSpec::SemiJoin,
-            ("Batch", [_, Identity::Int(n), Identity::Bool(d)]) => OperatorSpec::Batch { size: *n as usize, drop_partial: *d },
-            ("SelectTagColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::SelectTags { columns: strs(c)?, strict: *s },
-            ("SelectDataColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::SelectPackets { columns: strs(c)?, strict: *s },
-            ("DropTagColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::DropTags { columns: strs(c)?, strict: *s },
-            ("DropDataColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::DropPackets { columns: strs(c)?, strict: *s },
-            ("MapTags", [_, m, Identity::Bool(d)]) => OperatorSpec::MapTags { map: map(m)?, drop_unmapped: *d },
-            ("MapData", [_, m, Identity::Bool(d)]) => OperatorSpec::MapPackets { map: map(m)?, drop_unmapped: *d },
+            ("Batch", [_, Identity::Int(n), Identity::Bool(d)]) => OperatorSpec::Batch {
+                size: *n as usize,
+                drop_partial: *d,
+            },
+            ("SelectTagColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::SelectTags {
+                columns: strs(c)?,
+                strict: *s,
+            },
+            ("SelectDataColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::SelectPackets {
+                columns: strs(c)?,
+                strict: *s,
+            },
+            ("DropTagColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::DropTags {
+                columns: strs(c)?,
+                strict: *s,
+            },
+            ("DropDataColumns", [_, c, Identity::Bool(s)]) => OperatorSpec::DropPackets {
+                columns: strs(c)?,
+                strict: *s,
+            },
+            ("MapTags", [_, m, Identity::Bool(d)]) => OperatorSpec::MapTags {
+                map: map(m)?,
+                drop_unmapped: *d,
+            },
+            ("MapData", [_, m, Identity::Bool(d)]) => OperatorSpec::MapPackets {
+                map: map(m)?,
+                drop_unmapped: *d,
+            },
             _ => return None,
         })
     }
@@ -251,13 +292,18 @@ impl PredicateSpec {
                 op: compare_op(op).unwrap_or(CompareOp::Eq),
                 literal: value.value(),
             },
-            PredicateSpec::In { column, values } => {
-                Predicate::In { column: column.clone(), values: values.iter().map(LiteralSpec::value).collect() }
-            }
+            PredicateSpec::In { column, values } => Predicate::In {
+                column: column.clone(),
+                values: values.iter().map(LiteralSpec::value).collect(),
+            },
             PredicateSpec::IsNull { is_null } => Predicate::IsNull(is_null.clone()),
             PredicateSpec::NotNull { not_null } => Predicate::IsNotNull(not_null.clone()),
-            PredicateSpec::And { and } => Predicate::And(and.iter().map(PredicateSpec::build).collect()),
-            PredicateSpec::Or { or } => Predicate::Or(or.iter().map(PredicateSpec::build).collect()),
+            PredicateSpec::And { and } => {
+                Predicate::And(and.iter().map(PredicateSpec::build).collect())
+            }
+            PredicateSpec::Or { or } => {
+                Predicate::Or(or.iter().map(PredicateSpec::build).collect())
+            }
             PredicateSpec::Not { not } => Predicate::Not(Box::new(not.build())),
         }
     }
@@ -265,10 +311,12 @@ impl PredicateSpec {
     /// Check the comparison symbols; the error names the bad one.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            PredicateSpec::Compare { op, .. } => {
-                compare_op(op).map(|_| ()).ok_or_else(|| format!("unknown comparison '{op}' (use ==, !=, <, <=, >, >=)"))
+            PredicateSpec::Compare { op, .. } => compare_op(op)
+                .map(|_| ())
+                .ok_or_else(|| format!("unknown comparison '{op}' (use ==, !=, <, <=, >, >=)")),
+            PredicateSpec::And { and: ps } | PredicateSpec::Or { or: ps } => {
+                ps.iter().try_for_each(PredicateSpec::validate)
             }
-            PredicateSpec::And { and: ps } | PredicateSpec::Or { or: ps } => ps.iter().try_for_each(PredicateSpec::validate),
             PredicateSpec::Not { not } => not.validate(),
             _ => Ok(()),
         }

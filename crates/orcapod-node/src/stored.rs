@@ -21,9 +21,16 @@ impl FunctionRun<'_> {
         };
         let node_hash = self.identity.content_hash.to_string();
         let mut stats = NodeStats::new(self.label, NodeKind::Function);
-        let found = store.get_records_with_column_value(records_path, NODE_CONTENT_HASH_COL, Value::Str(node_hash))?;
+        let found = store.get_records_with_column_value(
+            records_path,
+            NODE_CONTENT_HASH_COL,
+            Value::Str(node_hash),
+        )?;
         let Some(set) = found else {
-            return Err(NodeError::NoOutput { node: self.label.into(), reason: "nothing stored for this node".into() });
+            return Err(NodeError::NoOutput {
+                node: self.label.into(),
+                reason: "nothing stored for this node".into(),
+            });
         };
         let records = set.data();
         let ids = records
@@ -34,7 +41,9 @@ impl FunctionRun<'_> {
                 path: records_path.to_string(),
                 detail: format!("column {DATA_ID_COL} is missing"),
             })?;
-        let data_ids: Vec<Option<Vec<u8>>> = (0..ids.len()).map(|i| Some(ids.value(i).to_vec())).collect();
+        let data_ids: Vec<Option<Vec<u8>>> = (0..ids.len())
+            .map(|i| Some(ids.value(i).to_vec()))
+            .collect();
         let tags: Vec<String> = records
             .schema()
             .fields()
