@@ -52,4 +52,22 @@ pub enum BenchError {
     /// Building the input data failed.
     #[error("building input data failed: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
+    /// Building a source or stream failed.
+    #[error("orcapod-datagram: {0}")]
+    Datagram(#[from] orcapod_datagram::DatagramError),
+    /// An operator failed.
+    #[error("orcapod-operator: {0}")]
+    Operator(#[from] orcapod_operator::OperatorError),
+    /// A function pod or executor failed.
+    #[error("orcapod-executor: {0}")]
+    Executor(#[from] orcapod_executor::ExecutorError),
+    /// Building or running a pipeline failed.
+    #[error("orcapod-node: {0}")]
+    Node(#[from] orcapod_node::NodeError),
+    /// Opening or using a store failed.
+    #[error("orcapod-cache: {0}")]
+    Store(#[from] orcapod_cache::StoreError),
+    /// The raw RocksDB limit failed.
+    #[error("rocksdb: {0}")]
+    Rocks(#[from] rocksdb::Error),
 }

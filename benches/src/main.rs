@@ -11,6 +11,7 @@
 //! stderr with exit status 1.
 
 mod error;
+mod fixtures;
 mod measure;
 mod scenario;
 mod scenarios;

@@ -9,7 +9,10 @@
 //!   has nanosecond resolution but covers only the main thread, which would hide worker threads.)
 //! * Peak RSS: `VmHWM` from `/proc/self/status` when the run ends, so it includes the input data
 //!   built before the measured operation (the same convention as the Python harness's
-//!   `ru_maxrss`). Reported in MiB, like the Python harness.
+//!   `ru_maxrss`). Reported in MiB, like the Python harness. A scenario about memory
+//!   (`streaming_memory`) resets the peak to the current RSS after building its inputs
+//!   ([`reset_peak_rss`]), so that its peak covers the measured operation with the inputs
+//!   resident but not the temporaries of building them.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -71,18 +74,35 @@ pub fn process_cpu_s() -> Result<f64, BenchError> {
 
 /// Peak resident set size of this process in MiB (`VmHWM` in `/proc/self/status`).
 pub fn peak_rss_mib() -> Result<f64, BenchError> {
+    status_kib("VmHWM:").map(|kib| kib as f64 / 1024.0)
+}
+
+/// Current resident set size of this process in MiB (`VmRSS` in `/proc/self/status`).
+pub fn current_rss_mib() -> Result<f64, BenchError> {
+    status_kib("VmRSS:").map(|kib| kib as f64 / 1024.0)
+}
+
+/// Resets the peak RSS (`VmHWM`) to the current RSS by writing `5` to `/proc/self/clear_refs`
+/// (Linux 4.0+), so that a later [`peak_rss_mib`] covers only what happens after this call.
+/// Used where input construction would otherwise set the peak (its temporaries are freed).
+pub fn reset_peak_rss() -> Result<(), BenchError> {
+    std::fs::write("/proc/self/clear_refs", "5").map_err(|source| BenchError::Io {
+        what: "resetting the peak RSS (/proc/self/clear_refs)".into(),
+        source,
+    })
+}
+
+fn status_kib(key: &str) -> Result<u64, BenchError> {
     let status = read_proc("/proc/self/status")?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"));
-    let kib = line
+    status
+        .lines()
+        .find(|line| line.starts_with(key))
         .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|raw| raw.parse::<u64>().ok());
-    match kib {
-        Some(kib) => Ok(kib as f64 / 1024.0),
-        None => Err(BenchError::Parse {
+        .and_then(|raw| raw.parse::<u64>().ok())
+        .ok_or_else(|| BenchError::Parse {
             what: "/proc/self/status".into(),
-            detail: "no VmHWM line".into(),
-        }),
-    }
+            detail: format!("no {key} line"),
+        })
 }
 
 fn read_proc(path: &str) -> Result<String, BenchError> {
@@ -102,5 +122,6 @@ mod tests {
         assert_eq!(sum, 1_999_999_000_000);
         assert!(wall_s > 0.0 && cpu_s >= 0.0);
         assert!(peak_rss_mib().unwrap() > 0.5);
+        assert!(current_rss_mib().unwrap() > 0.5);
     }
 }

@@ -24,8 +24,9 @@ pub struct Scenario {
     pub default_sizes: &'static [u64],
     /// Sizes run by `cargo xtask bench --quick`.
     pub quick_sizes: &'static [u64],
-    /// The matching workload of the Python reference harness, if any.
-    pub python: Option<PythonRef>,
+    /// The matching workloads of the Python reference harness (none, one, or one per variant
+    /// that has a counterpart).
+    pub python: &'static [PythonRef],
     /// Runs one variant at one size (build inputs, then measure only the operation).
     #[serde(skip)]
     pub run: fn(variant: &str, size: u64) -> Result<Measurement, BenchError>,

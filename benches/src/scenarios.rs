@@ -5,13 +5,30 @@
 //! A unit test fails if a file in `src/scenarios/` is not registered.
 
 mod channel_hop;
+mod fanout;
+mod function_pod;
 mod hash;
+mod operators;
+mod pipeline;
+mod source_build;
+mod streaming_memory;
+mod sync_async;
 
 use crate::error::BenchError;
 use crate::scenario::Scenario;
 
 /// Every scenario, in the order `cargo xtask bench` runs them.
-pub const ALL: &[Scenario] = &[hash::SCENARIO, channel_hop::SCENARIO];
+pub const ALL: &[Scenario] = &[
+    hash::SCENARIO,
+    channel_hop::SCENARIO,
+    source_build::SCENARIO,
+    operators::SCENARIO,
+    function_pod::SCENARIO,
+    pipeline::SCENARIO,
+    sync_async::SCENARIO,
+    fanout::SCENARIO,
+    streaming_memory::SCENARIO,
+];
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Result<&'static Scenario, BenchError> {
@@ -53,7 +70,7 @@ mod tests {
                 scenario.name
             );
             assert!(!scenario.default_sizes.is_empty() && !scenario.quick_sizes.is_empty());
-            if let Some(python) = scenario.python {
+            for python in scenario.python {
                 assert!(
                     scenario.variants.iter().any(|v| v.name == python.variant),
                     "{}",

@@ -294,7 +294,7 @@ fn list_text(all: &[ScenarioInfo]) -> String {
             sizes(&info.default_sizes),
             sizes(&info.quick_sizes)
         ));
-        if let Some(python) = &info.python {
+        for python in &info.python {
             out.push_str(&format!(
                 "  python: bench.py {} (vs variant {})\n",
                 python.workload, python.variant

@@ -45,7 +45,7 @@ pub const SCENARIO: Scenario = Scenario {
     ],
     default_sizes: &[100_000, 1_000_000, 10_000_000],
     quick_sizes: &[100_000],
-    python: None,
+    python: &[],
     run,
 };
 

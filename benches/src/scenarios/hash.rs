@@ -44,10 +44,10 @@ pub const SCENARIO: Scenario = Scenario {
     ],
     default_sizes: &[1_000, 10_000, 100_000, 1_000_000],
     quick_sizes: &[1_000, 10_000],
-    python: Some(PythonRef {
+    python: &[PythonRef {
         workload: "hash_table",
         variant: "table",
-    }),
+    }],
     run,
 };
 

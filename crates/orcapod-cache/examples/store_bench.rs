@@ -225,18 +225,19 @@ fn single_record_adds() {
     }
 }
 
-/// Loads `n` records into RocksDB, reopens, and times warm lookups only.
+/// Loads `n` records into RocksDB (or reuses `$BENCH_DIR`), reopens, times warm lookups.
 fn lookup_only(n: usize) {
     let path = TablePath::new(["bench", "t"]).expect("path");
-    let sets = batches(n);
-    let dir = tempfile::tempdir().expect("dir");
-    {
-        let rocks = RocksStore::open(dir.path()).expect("open");
+    let tmp = tempfile::tempdir().expect("dir");
+    let dir = std::env::var("BENCH_DIR").map(std::path::PathBuf::from).unwrap_or(tmp.path().into());
+    if !dir.join("CURRENT").exists() {
+        let sets = batches(n);
+        let rocks = RocksStore::open(&dir).expect("open");
         let t = add_all(&rocks, &path, &sets);
         rocks.flush().expect("flush");
         println!("add {:.0} ns/record", per(t, n));
     }
-    let rocks = RocksStore::open(dir.path()).expect("open");
+    let rocks = RocksStore::open(&dir).expect("open");
     let (many, one) = lookups(&rocks, &path, n);
     println!("rocksdb {n}: get_records(1000 ids) {many:.0} ns/id, get_record {one:.0} ns/id");
 }

@@ -74,7 +74,10 @@ impl Results {
                 self.rows[r] = Row::default();
                 retry.push(r);
             } else {
-                self.rows[r].failure = Some(RowFailure { row: r, ..f.clone() });
+                self.rows[r].failure = Some(RowFailure {
+                    row: r,
+                    ..f.clone()
+                });
             }
         }
         self.parts.push(output.columns().to_vec());
@@ -175,7 +178,11 @@ mod tests {
         });
         assert_eq!(results.record_output(&[0, 4], first.clone(), true), [4]);
         assert_eq!(results.pending(), 2);
-        results.record_output(&[4], BatchOutput::new(vec![Arc::new(Int64Array::from(vec![41]))], 1), false);
+        results.record_output(
+            &[4],
+            BatchOutput::new(vec![Arc::new(Int64Array::from(vec![41]))], 1),
+            false,
+        );
         let failure = RowFailure {
             row: 0,
             kind: FailureKind::Executor,
@@ -185,11 +192,20 @@ mod tests {
         results.record_task_failure(&[2], &failure);
         assert_eq!(results.pending(), 0);
         let out = results.finish(&info).unwrap();
-        let y = out.columns()[0].as_any().downcast_ref::<Int64Array>().unwrap();
-        assert_eq!((y.value(0), y.value(1), y.value(3), y.value(4)), (0, 10, 30, 41));
+        let y = out.columns()[0]
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        assert_eq!(
+            (y.value(0), y.value(1), y.value(3), y.value(4)),
+            (0, 10, 30, 41)
+        );
         assert!(y.is_null(2));
         assert_eq!(out.dropped(), [1]);
         assert_eq!(out.failures().len(), 1);
-        assert_eq!((out.failures()[0].row, out.failures()[0].kind), (2, FailureKind::Executor));
+        assert_eq!(
+            (out.failures()[0].row, out.failures()[0].kind),
+            (2, FailureKind::Executor)
+        );
     }
 }

@@ -82,13 +82,45 @@ pub(crate) fn run(program: &str, args: &[String]) -> Result<String> {
     }
 }
 
-/// `sbatch --parsable ARGS`: the new job id.
+/// Is this failure of a Slurm command worth retrying (a busy or restarting controller)?
+pub(crate) fn is_transient(e: &SlurmError) -> bool {
+    match e {
+        SlurmError::CommandFailed { stderr, .. } => [
+            "temporarily unavailable",
+            "Socket timed out",
+            "temporarily unable",
+            "Unable to contact slurm controller",
+            "Transport endpoint is not connected",
+        ]
+        .iter()
+        .any(|m| stderr.contains(m)),
+        _ => false,
+    }
+}
+
+/// `sbatch --parsable ARGS`: the new job id. Transient failures are retried up to 5 times
+/// (1, 2, 4, 8 s apart).
 pub(crate) fn sbatch(args: &[String]) -> Result<String> {
     let mut full = vec!["--parsable".to_string()];
     full.extend(args.iter().cloned());
-    let out = run("sbatch", &full)?;
+    let mut delay = std::time::Duration::from_secs(1);
+    let out = loop {
+        match run("sbatch", &full) {
+            Err(e) if is_transient(&e) && delay.as_secs() <= 8 => {
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            other => break other?,
+        }
+    };
     // `--parsable` prints `<jobid>` or `<jobid>;<cluster>`.
-    let id = out.trim().split(';').next().unwrap_or("").trim().to_string();
+    let id = out
+        .trim()
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SlurmError::UnexpectedOutput {
             command: render("sbatch", &full),
@@ -145,7 +177,9 @@ pub(crate) fn scancel(jobs: &[String]) -> Result<()> {
         return Ok(());
     }
     match run("scancel", jobs) {
-        Err(SlurmError::CommandFailed { stderr, .. }) if stderr.contains("Invalid job id") => Ok(()),
+        Err(SlurmError::CommandFailed { stderr, .. }) if stderr.contains("Invalid job id") => {
+            Ok(())
+        }
         other => other.map(|_| ()),
     }
 }

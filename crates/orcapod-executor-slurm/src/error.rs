@@ -56,7 +56,7 @@ pub enum SlurmError {
         /// What is wrong.
         reason: String,
     },
-    /// A Slurm command (`sbatch`, `squeue`, `scancel`, `scontrol`) could not be started.
+    /// A scheduler command (`sbatch`, `squeue`, `scancel`, `scontrol`) could not be started.
     #[error("cannot run '{program}': {source} (is Slurm installed and SLURM_CONF set?)")]
     Spawn {
         /// The program.
@@ -64,7 +64,7 @@ pub enum SlurmError {
         /// The I/O error.
         source: Arc<std::io::Error>,
     },
-    /// A Slurm command failed.
+    /// A scheduler command or request failed.
     #[error("'{command}' failed ({status}): {stderr}")]
     CommandFailed {
         /// The command line.
@@ -74,13 +74,21 @@ pub enum SlurmError {
         /// Its standard error (trimmed).
         stderr: String,
     },
-    /// A Slurm command printed something this crate cannot interpret.
+    /// A scheduler command or service returned something this crate cannot interpret.
     #[error("cannot interpret the output of '{command}': {output:?}")]
     UnexpectedOutput {
         /// The command line.
         command: String,
         /// What it printed.
         output: String,
+    },
+    /// An HTTP request to a scheduler service (Ray's Jobs API) failed.
+    #[error("{request} failed: {reason}")]
+    Http {
+        /// Method and url.
+        request: String,
+        /// What went wrong (connection error, status and body, ...).
+        reason: String,
     },
     /// An executor option is unknown or has an invalid value.
     #[error("invalid option '{option}': {reason}")]
@@ -115,26 +123,24 @@ pub enum SlurmError {
     },
     /// A worker reported that the whole task failed (not one packet): e.g. its function
     /// returned an error for the batch, or the function is not registered in the worker.
-    #[error("slurm task {job}_{task} ('{}') failed: {message}", dir.display())]
+    #[error("{task} ('{}') failed: {message}", dir.display())]
     TaskFailed {
-        /// Slurm job id of the array.
-        job: String,
-        /// Array task index.
-        task: usize,
+        /// The task, e.g. `slurm task 1234_5`.
+        task: String,
         /// The task directory.
         dir: PathBuf,
         /// The worker's message.
         message: String,
     },
     /// The run was cancelled through its [`CancelToken`](crate::CancelToken); its jobs were
-    /// cancelled with `scancel`.
-    #[error("cancelled; scancel was sent to jobs [{}]", jobs.join(", "))]
+    /// cancelled (`scancel` on Slurm).
+    #[error("cancelled; jobs [{}] were cancelled", jobs.join(", "))]
     Cancelled {
         /// The jobs that were cancelled.
         jobs: Vec<String>,
     },
     /// The run did not finish within the executor's `max_wait`; its jobs were cancelled.
-    #[error("not finished after {waited:?}; scancel was sent to jobs [{}]", jobs.join(", "))]
+    #[error("not finished after {waited:?}; jobs [{}] were cancelled", jobs.join(", "))]
     Timeout {
         /// How long the run waited.
         waited: Duration,
@@ -160,7 +166,11 @@ pub enum SlurmError {
 pub type Result<T, E = SlurmError> = std::result::Result<T, E>;
 
 impl SlurmError {
-    pub(crate) fn io(context: impl Into<String>, path: impl Into<PathBuf>, e: std::io::Error) -> Self {
+    pub(crate) fn io(
+        context: impl Into<String>,
+        path: impl Into<PathBuf>,
+        e: std::io::Error,
+    ) -> Self {
         SlurmError::Io {
             context: context.into(),
             path: path.into(),

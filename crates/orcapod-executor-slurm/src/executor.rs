@@ -10,8 +10,10 @@ use orcapod_executor::{
 };
 
 use crate::config::{CancelToken, Resources, RetryPolicy};
-use crate::error::{Result, SlurmError};
-use crate::run::SlurmRun;
+use crate::error::Result;
+use crate::run::ClusterRun;
+use crate::settings::Settings;
+use crate::slurm_backend::SlurmBackend;
 
 /// Executor type id of [`SlurmExecutor`].
 pub const SLURM_EXECUTOR_TYPE_ID: &str = "slurm";
@@ -40,26 +42,6 @@ pub const SLURM_OPTIONS: &[&str] = &[
     "job_name",
     "min_batch_rows",
 ];
-
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    pub work_dir: PathBuf,
-    pub worker: Option<PathBuf>,
-    pub resources: Resources,
-    pub chunk_size: usize,
-    pub max_array_size: usize,
-    pub max_parallel: Option<usize>,
-    pub retry: RetryPolicy,
-    pub poll_interval: Duration,
-    pub queue_poll_interval: Duration,
-    pub lost_grace: Duration,
-    pub max_wait: Option<Duration>,
-    pub keep_files: bool,
-    pub job_name: Option<String>,
-    pub prologue: Vec<String>,
-    pub cancel: CancelToken,
-    pub min_batch_rows: usize,
-}
 
 /// Runs packet functions as Slurm job arrays, exchanging packets through a shared directory.
 ///
@@ -101,6 +83,7 @@ pub(crate) struct Settings {
 #[derive(Clone, Debug)]
 pub struct SlurmExecutor {
     pub(crate) settings: Arc<Settings>,
+    pub(crate) slurm: Arc<SlurmBackend>,
 }
 
 impl SlurmExecutor {
@@ -108,24 +91,8 @@ impl SlurmExecutor {
     /// on the compute nodes (a shared file system). Relative paths are made absolute.
     pub fn new(work_dir: impl AsRef<Path>) -> Result<SlurmExecutor> {
         Ok(SlurmExecutor {
-            settings: Arc::new(Settings {
-                work_dir: absolute(work_dir.as_ref())?,
-                worker: None,
-                resources: Resources::default(),
-                chunk_size: 100,
-                max_array_size: 1000,
-                max_parallel: None,
-                retry: RetryPolicy::default(),
-                poll_interval: Duration::from_millis(500),
-                queue_poll_interval: Duration::from_millis(1000),
-                lost_grace: Duration::from_secs(10),
-                max_wait: None,
-                keep_files: false,
-                job_name: None,
-                prologue: Vec::new(),
-                cancel: CancelToken::new(),
-                min_batch_rows: usize::MAX,
-            }),
+            settings: Arc::new(Settings::new(work_dir.as_ref())?),
+            slurm: Arc::new(SlurmBackend::default()),
         })
     }
 
@@ -134,6 +101,16 @@ impl SlurmExecutor {
         f(&mut s);
         SlurmExecutor {
             settings: Arc::new(s),
+            slurm: self.slurm.clone(),
+        }
+    }
+
+    fn map_slurm(&self, f: impl FnOnce(&mut SlurmBackend)) -> SlurmExecutor {
+        let mut b = (*self.slurm).clone();
+        f(&mut b);
+        SlurmExecutor {
+            settings: self.settings.clone(),
+            slurm: Arc::new(b),
         }
     }
 
@@ -144,7 +121,7 @@ impl SlurmExecutor {
 
     /// The resources every task asks for.
     pub fn resources(&self) -> &Resources {
-        &self.settings.resources
+        &self.slurm.resources
     }
 
     /// Packets per array task.
@@ -169,30 +146,30 @@ impl SlurmExecutor {
 
     /// With these resources.
     pub fn with_resources(&self, resources: Resources) -> Self {
-        self.map(|s| s.resources = resources)
+        self.map_slurm(|s| s.resources = resources)
     }
 
     /// With `--partition`.
     pub fn with_partition(&self, partition: impl Into<String>) -> Self {
         let p = partition.into();
-        self.map(|s| s.resources.partition = Some(p))
+        self.map_slurm(|s| s.resources.partition = Some(p))
     }
 
     /// With `--cpus-per-task` (the worker also uses this many threads per chunk).
     pub fn with_cpus(&self, cpus: u32) -> Self {
-        self.map(|s| s.resources.cpus_per_task = Some(cpus.max(1)))
+        self.map_slurm(|s| s.resources.cpus_per_task = Some(cpus.max(1)))
     }
 
     /// With `--mem` (e.g. `"4G"`).
     pub fn with_mem(&self, mem: impl Into<String>) -> Self {
         let m = mem.into();
-        self.map(|s| s.resources.mem = Some(m))
+        self.map_slurm(|s| s.resources.mem = Some(m))
     }
 
     /// With `--time` (e.g. `"00:10:00"`).
     pub fn with_time_limit(&self, time: impl Into<String>) -> Self {
         let t = time.into();
-        self.map(|s| s.resources.time = Some(t))
+        self.map_slurm(|s| s.resources.time = Some(t))
     }
 
     /// Packets per array task (at least 1; default 100).
@@ -203,12 +180,12 @@ impl SlurmExecutor {
     /// Largest job array to submit (default 1000, below Slurm's default `MaxArraySize` of
     /// 1001); more chunks are spread over several arrays.
     pub fn with_max_array_size(&self, tasks: usize) -> Self {
-        self.map(|s| s.max_array_size = tasks.max(1))
+        self.map(|s| s.max_job_tasks = tasks.max(1))
     }
 
     /// At most this many tasks of an array run at once (`--array=…%N`).
     pub fn with_max_parallel(&self, tasks: usize) -> Self {
-        self.map(|s| s.max_parallel = Some(tasks.max(1)))
+        self.map_slurm(|s| s.max_parallel = Some(tasks.max(1)))
     }
 
     /// With this retry policy.
@@ -227,7 +204,7 @@ impl SlurmExecutor {
     /// Shell lines run by each task before the worker (e.g. `module load gcc`).
     pub fn with_prologue(&self, lines: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let lines: Vec<String> = lines.into_iter().map(Into::into).collect();
-        self.map(|s| s.prologue = lines)
+        self.map_slurm(|s| s.prologue = lines)
     }
 
     /// Poll the task directories at most this far apart (default 500 ms; polling starts at
@@ -275,72 +252,12 @@ impl SlurmExecutor {
         self.map(|s| s.min_batch_rows = rows.max(1))
     }
 
-    /// Submit `input` and return the running [`SlurmRun`] without waiting (dropping it
-    /// cancels its jobs). [`execute`](DynExecutor::execute) is `submit` then
-    /// [`SlurmRun::wait`].
-    pub fn submit(&self, function: &dyn PacketFunction, input: &InputBatch) -> Result<SlurmRun> {
-        SlurmRun::start(self.settings.clone(), function, input)
+    /// Submit `input` and return the running [`ClusterRun`] without waiting (dropping it
+    /// `scancel`s its jobs). [`execute`](DynExecutor::execute) is `submit` then
+    /// [`ClusterRun::wait`].
+    pub fn submit(&self, function: &dyn PacketFunction, input: &InputBatch) -> Result<ClusterRun> {
+        ClusterRun::start(self.settings.clone(), self.slurm.clone(), function, input)
     }
-
-    fn apply(&self, o: &ExecutorOptions) -> Result<SlurmExecutor> {
-        o.check_known(SLURM_EXECUTOR_TYPE_ID, SLURM_OPTIONS)?;
-        let mut s = (*self.settings).clone();
-        let text = |k: &str| o.get(k).map(str::to_string);
-        let r = &mut s.resources;
-        r.partition = text("partition").or(r.partition.take());
-        r.cpus_per_task = o.parse::<u32>("cpus")?.or(r.cpus_per_task);
-        r.mem = text("mem").or(r.mem.take());
-        r.gpus = text("gpus").or(r.gpus.take());
-        r.time = text("time").or(r.time.take());
-        r.account = text("account").or(r.account.take());
-        r.qos = text("qos").or(r.qos.take());
-        if let Some(a) = o.get("sbatch_args") {
-            r.extra_args = a.split_whitespace().map(str::to_string).collect();
-        }
-        let positive = |k: &str, v: Option<usize>| match v {
-            Some(0) => Err(SlurmError::InvalidOption {
-                option: k.into(),
-                reason: "must be at least 1".into(),
-            }),
-            other => Ok(other),
-        };
-        s.chunk_size = positive("chunk_size", o.parse("chunk_size")?)?.unwrap_or(s.chunk_size);
-        s.max_array_size =
-            positive("max_array_size", o.parse("max_array_size")?)?.unwrap_or(s.max_array_size);
-        s.max_parallel = positive("max_parallel", o.parse("max_parallel")?)?.or(s.max_parallel);
-        s.min_batch_rows =
-            positive("min_batch_rows", o.parse("min_batch_rows")?)?.unwrap_or(s.min_batch_rows);
-        if let Some(n) = positive("max_attempts", o.parse("max_attempts")?)? {
-            s.retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
-        }
-        s.retry.retry_packet_failures = o
-            .parse("retry_packet_failures")?
-            .unwrap_or(s.retry.retry_packet_failures);
-        s.worker = text("worker").map(PathBuf::from).or(s.worker);
-        if let Some(d) = o.get("work_dir") {
-            s.work_dir = absolute(Path::new(d))?;
-        }
-        let ms = |k: &str| o.parse::<u64>(k).map(|v| v.map(Duration::from_millis));
-        s.poll_interval = ms("poll_interval_ms")?.unwrap_or(s.poll_interval);
-        s.queue_poll_interval = ms("queue_poll_interval_ms")?.unwrap_or(s.queue_poll_interval);
-        s.max_wait = o.parse::<f64>("max_wait_s")?.map_or(Ok(s.max_wait), |secs| {
-            Duration::try_from_secs_f64(secs)
-                .map(Some)
-                .map_err(|e| SlurmError::InvalidOption {
-                    option: "max_wait_s".into(),
-                    reason: e.to_string(),
-                })
-        })?;
-        s.keep_files = o.parse("keep_files")?.unwrap_or(s.keep_files);
-        s.job_name = text("job_name").or(s.job_name);
-        Ok(SlurmExecutor {
-            settings: Arc::new(s),
-        })
-    }
-}
-
-fn absolute(p: &Path) -> Result<PathBuf> {
-    std::path::absolute(p).map_err(|e| SlurmError::io("cannot make the work directory absolute", p, e))
 }
 
 impl DynExecutor for SlurmExecutor {
@@ -362,7 +279,7 @@ impl DynExecutor for SlurmExecutor {
             .with("chunk_size", s.chunk_size)
             .with("max_attempts", s.retry.max_attempts)
             .with("work_dir", s.work_dir.display());
-        let r = &s.resources;
+        let r = &self.slurm.resources;
         for (k, v) in [
             ("partition", &r.partition),
             ("mem", &r.mem),
@@ -387,7 +304,7 @@ impl DynExecutor for SlurmExecutor {
         input: &InputBatch,
     ) -> orcapod_executor::Result<BatchOutput> {
         self.submit(function, input)
-            .and_then(SlurmRun::wait)
+            .and_then(ClusterRun::wait)
             .map_err(|e| e.into_executor_error(SLURM_EXECUTOR_TYPE_ID))
     }
 

@@ -8,7 +8,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int8Type, Int32Type};
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{ArrowError, DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
-use orcapod_executor::{BatchOutput, CapturedOutput, FailureKind, FunctionInfo, InputBatch, RowFailure};
+use orcapod_executor::{
+    BatchOutput, CapturedOutput, FailureKind, FunctionInfo, InputBatch, RowFailure,
+};
 
 use crate::error::{Result, SlurmError};
 use crate::task::write_atomic;
@@ -40,14 +42,16 @@ pub(crate) fn write_input(path: &Path, info: &FunctionInfo, input: &InputBatch) 
         }
     }
     let options = RecordBatchOptions::new().with_row_count(Some(input.num_rows()));
-    let batch = RecordBatch::try_new_with_options(Arc::new(ArrowSchema::new(fields)), columns, &options)
-        .map_err(fail)?;
+    let batch =
+        RecordBatch::try_new_with_options(Arc::new(ArrowSchema::new(fields)), columns, &options)
+            .map_err(fail)?;
     write_atomic(path, &encode_ipc(&batch).map_err(fail)?)
 }
 
 /// Read an input chunk and align it with `info`'s input schema (absent columns are `None`).
 pub(crate) fn read_input(path: &Path, info: &FunctionInfo, rows: usize) -> Result<InputBatch> {
-    let batch = read_ipc(path).map_err(|e| SlurmError::arrow("cannot decode task input", path, e))?;
+    let batch =
+        read_ipc(path).map_err(|e| SlurmError::arrow("cannot decode task input", path, e))?;
     if batch.num_rows() != rows {
         return Err(SlurmError::invalid_task(
             path,
@@ -68,7 +72,11 @@ pub(crate) fn write_output(path: &Path, info: &FunctionInfo, output: &BatchOutpu
     let fail = |e: ArrowError| SlurmError::arrow("cannot encode task output", path, e);
     let n = output.num_rows();
     let mut status = vec![ROW_OK; n];
-    output.dropped().iter().filter(|&&r| r < n).for_each(|&r| status[r] = ROW_DROPPED);
+    output
+        .dropped()
+        .iter()
+        .filter(|&&r| r < n)
+        .for_each(|&r| status[r] = ROW_DROPPED);
     let mut failures: Vec<Option<&RowFailure>> = vec![None; n];
     for f in output.failures().iter().filter(|f| f.row < n) {
         status[f.row] = ROW_FAILED;
@@ -97,7 +105,11 @@ pub(crate) fn write_output(path: &Path, info: &FunctionInfo, output: &BatchOutpu
         // One captured output per row: the failure's if it has one (it normally equals the log).
         let captured = failure_captured.or(logs[row].as_ref());
         let bits = if logs[row].is_some() { HAS_LOG } else { 0 }
-            | if failure_captured.is_some() { FAILURE_CAPTURED } else { 0 };
+            | if failure_captured.is_some() {
+                FAILURE_CAPTURED
+            } else {
+                0
+            };
         flags.append_value(bits);
         stdout.append_option(captured.map(|c| c.stdout.as_str()));
         stderr.append_option(captured.map(|c| c.stderr.as_str()));
@@ -123,8 +135,9 @@ pub(crate) fn write_output(path: &Path, info: &FunctionInfo, output: &BatchOutpu
         columns.push(c);
     }
     let options = RecordBatchOptions::new().with_row_count(Some(n));
-    let batch = RecordBatch::try_new_with_options(Arc::new(ArrowSchema::new(fields)), columns, &options)
-        .map_err(fail)?;
+    let batch =
+        RecordBatch::try_new_with_options(Arc::new(ArrowSchema::new(fields)), columns, &options)
+            .map_err(fail)?;
     write_atomic(path, &encode_ipc(&batch).map_err(fail)?)
 }
 
@@ -134,7 +147,10 @@ pub(crate) fn read_output(path: &Path, info: &FunctionInfo, rows: usize) -> Resu
     let batch = read_ipc(path).map_err(|e| SlurmError::arrow(context, path, e))?;
     let bad = |reason: String| SlurmError::invalid_task(path, reason);
     if batch.num_rows() != rows {
-        return Err(bad(format!("output has {} rows, expected {rows}", batch.num_rows())));
+        return Err(bad(format!(
+            "output has {} rows, expected {rows}",
+            batch.num_rows()
+        )));
     }
     let column = |name: &str| {
         batch
@@ -156,7 +172,10 @@ pub(crate) fn read_output(path: &Path, info: &FunctionInfo, rows: usize) -> Resu
         if *c.data_type() == t {
             Ok(c)
         } else {
-            Err(bad(format!("column '{name}' has type {}, expected {t}", c.data_type())))
+            Err(bad(format!(
+                "column '{name}' has type {}, expected {t}",
+                c.data_type()
+            )))
         }
     };
     let status = typed(STATUS, ArrowType::Int8)?.as_primitive::<Int8Type>();
@@ -168,10 +187,18 @@ pub(crate) fn read_output(path: &Path, info: &FunctionInfo, rows: usize) -> Resu
     let exit = typed(EXIT, ArrowType::Int32)?.as_primitive::<Int32Type>();
     let mut out = BatchOutput::new(outputs, rows);
     for row in 0..rows {
-        let bits = if flags.is_null(row) { 0 } else { flags.value(row) };
+        let bits = if flags.is_null(row) {
+            0
+        } else {
+            flags.value(row)
+        };
         let captured = (!stdout.is_null(row)).then(|| CapturedOutput {
             stdout: stdout.value(row).to_string(),
-            stderr: if stderr.is_null(row) { String::new() } else { stderr.value(row).to_string() },
+            stderr: if stderr.is_null(row) {
+                String::new()
+            } else {
+                stderr.value(row).to_string()
+            },
             exit_status: (!exit.is_null(row)).then(|| exit.value(row)),
         });
         if bits & HAS_LOG != 0
@@ -184,9 +211,21 @@ pub(crate) fn read_output(path: &Path, info: &FunctionInfo, rows: usize) -> Resu
             ROW_DROPPED => out.push_dropped(row),
             ROW_FAILED => out.push_failure(RowFailure {
                 row,
-                kind: parse_kind(if kind.is_null(row) { "" } else { kind.value(row) }),
-                message: if message.is_null(row) { String::new() } else { message.value(row).to_string() },
-                captured: if bits & FAILURE_CAPTURED != 0 { captured } else { None },
+                kind: parse_kind(if kind.is_null(row) {
+                    ""
+                } else {
+                    kind.value(row)
+                }),
+                message: if message.is_null(row) {
+                    String::new()
+                } else {
+                    message.value(row).to_string()
+                },
+                captured: if bits & FAILURE_CAPTURED != 0 {
+                    captured
+                } else {
+                    None
+                },
             }),
             other => return Err(bad(format!("row {row} has unknown status {other}"))),
         }

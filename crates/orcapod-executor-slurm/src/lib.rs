@@ -57,23 +57,32 @@
 //! # Modules
 //!
 //! * [`worker`]: the worker entry point; [`task`]: the task-directory protocol.
-//! * [`SlurmExecutor`], [`SlurmRun`] (a non-blocking submission that `scancel`s its jobs
+//! * [`SlurmExecutor`], [`ClusterRun`] (a non-blocking submission that cancels its jobs
 //!   when dropped), [`Resources`], [`RetryPolicy`], [`CancelToken`].
 
 mod assemble;
+mod backend;
 mod cli;
 mod config;
 mod error;
 mod executor;
 mod ipc;
+mod options;
+mod ray;
 mod registry;
 mod run;
+mod settings;
+mod slurm_backend;
 mod submit;
 pub mod task;
 pub mod worker;
 
+#[cfg(test)]
+mod tests;
+
 pub use config::{CancelToken, Resources, RetryPolicy, TaskFailureKind};
 pub use error::{Result, SlurmError};
 pub use executor::{SLURM_EXECUTOR_TYPE_ID, SLURM_OPTIONS, SlurmExecutor};
+pub use ray::{RAY_EXECUTOR_TYPE_ID, RAY_OPTIONS, RayExecutor};
 pub use registry::FunctionRegistry;
-pub use run::{Progress, RunStats, SlurmRun};
+pub use run::{ClusterRun, Progress, RunStats};

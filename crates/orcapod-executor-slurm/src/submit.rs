@@ -1,17 +1,14 @@
 //! Writing task directories and submitting them as one Slurm job array.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow_array::UInt64Array;
 use orcapod_executor::{FunctionInfo, InputBatch};
 
-use crate::cli;
 use crate::error::{Result, SlurmError};
-use crate::executor::Settings;
 use crate::ipc::write_input;
-use crate::task::{INPUT_FILE, STDERR_FILE, STDOUT_FILE, TaskSpec};
-use crate::worker::WORKER_FLAG;
+use crate::settings::Settings;
+use crate::task::{INPUT_FILE, TaskSpec};
 
 /// The rows of `input` at `rows` (zero-copy when they are contiguous).
 pub(crate) fn take_rows(input: &InputBatch, rows: &[usize]) -> Result<InputBatch> {
@@ -53,7 +50,7 @@ pub(crate) fn shell_quote(s: &str) -> String {
 }
 
 /// Escape `%` in a path used in an `sbatch` filename pattern.
-fn pattern_escape(path: &Path) -> String {
+pub(crate) fn pattern_escape(path: &Path) -> String {
     path.to_string_lossy().replace('%', "%%")
 }
 
@@ -73,55 +70,18 @@ pub(crate) fn default_job_name(function: &str) -> String {
     format!("orcapod-{clean}")
 }
 
-/// The worker binary: the configured one, or this program.
+/// The worker binary: the configured one, or this program. It must exist here (the submit
+/// host sees the same shared file system as the compute nodes).
 pub(crate) fn worker_path(settings: &Settings) -> Result<PathBuf> {
-    match &settings.worker {
-        Some(w) => Ok(w.clone()),
+    let path = match &settings.worker {
+        Some(w) => std::path::absolute(w)
+            .map_err(|e| SlurmError::io("cannot resolve the worker binary", w, e))?,
         None => std::env::current_exe()
-            .map_err(|e| SlurmError::io("cannot locate the current executable", "", e)),
-    }
-}
-
-/// The batch script of a job array whose tasks are `<job_dir>/task_<index>`.
-pub(crate) fn batch_script(settings: &Settings, worker: &Path, job_dir: &Path) -> String {
-    let mut s = String::from("#!/bin/sh\n# orcapod worker tasks: one chunk of packets per array task.\n");
-    for line in &settings.prologue {
-        s.push_str(line);
-        s.push('\n');
-    }
-    s.push_str(&format!(
-        "exec {} {WORKER_FLAG} {}/task_\"${{SLURM_ARRAY_TASK_ID}}\"\n",
-        shell_quote(&worker.to_string_lossy()),
-        shell_quote(&job_dir.to_string_lossy()),
-    ));
-    s
-}
-
-/// Write the batch script into `job_dir` and submit tasks `0..tasks` as one job array.
-pub(crate) fn submit_array(
-    settings: &Arc<Settings>,
-    worker: &Path,
-    job_dir: &Path,
-    tasks: usize,
-    job_name: &str,
-) -> Result<String> {
-    let script = job_dir.join("job.sh");
-    std::fs::write(&script, batch_script(settings, worker, job_dir))
-        .map_err(|e| SlurmError::io("cannot write batch script", &script, e))?;
-    let mut array = format!("--array=0-{}", tasks.saturating_sub(1));
-    if let Some(p) = settings.max_parallel {
-        array.push_str(&format!("%{p}"));
-    }
-    let pattern = pattern_escape(job_dir);
-    let mut args = vec![
-        array,
-        format!("--job-name={job_name}"),
-        format!("--output={pattern}/task_%a/{STDOUT_FILE}"),
-        format!("--error={pattern}/task_%a/{STDERR_FILE}"),
-    ];
-    args.extend(settings.resources.sbatch_args());
-    args.push(script.to_string_lossy().into_owned());
-    cli::sbatch(&args)
+            .map_err(|e| SlurmError::io("cannot locate the current executable", "", e))?,
+    };
+    std::fs::metadata(&path)
+        .map_err(|e| SlurmError::io("cannot find the worker binary", &path, e))?;
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -138,12 +98,16 @@ mod tests {
     #[test]
     fn takes_rows() {
         use std::sync::Arc;
-        let col: arrow_array::ArrayRef = Arc::new(arrow_array::Int64Array::from(vec![0, 10, 20, 30]));
+        let col: arrow_array::ArrayRef =
+            Arc::new(arrow_array::Int64Array::from(vec![0, 10, 20, 30]));
         let batch = InputBatch::new(vec![Some(col), None], 4).unwrap();
         let picked = take_rows(&batch, &[1, 3]).unwrap();
         assert_eq!(picked.num_rows(), 2);
         let c = picked.column(0).unwrap();
-        let values = c.as_any().downcast_ref::<arrow_array::Int64Array>().unwrap();
+        let values = c
+            .as_any()
+            .downcast_ref::<arrow_array::Int64Array>()
+            .unwrap();
         assert_eq!(values.values(), &[10, 30]);
         assert!(picked.column(1).is_none());
         assert_eq!(take_rows(&batch, &[2, 3]).unwrap().num_rows(), 2);

@@ -8,7 +8,7 @@
 //! | `input.arrow` | submitter | the chunk's input packets (Arrow IPC file; one column per present input field) |
 //! | `output.arrow` | worker | output columns plus per-packet status and captured output (Arrow IPC file) |
 //! | `status.json` | worker, **last** (atomic rename) | [`TaskStatus`]: success or the task-level error |
-//! | `slurm.out`, `slurm.err` | Slurm | the task's stdout and stderr |
+//! | `stdout.log`, `stderr.log` | the scheduler | the worker's stdout and stderr |
 //!
 //! The submitter treats a task as finished when `status.json` exists.
 
@@ -26,10 +26,10 @@ pub const INPUT_FILE: &str = "input.arrow";
 pub const OUTPUT_FILE: &str = "output.arrow";
 /// The status file (its presence marks the task as finished).
 pub const STATUS_FILE: &str = "status.json";
-/// The task's standard output, as captured by the scheduler.
-pub const STDOUT_FILE: &str = "slurm.out";
-/// The task's standard error, as captured by the scheduler.
-pub const STDERR_FILE: &str = "slurm.err";
+/// The worker's standard output, as captured by the scheduler.
+pub const STDOUT_FILE: &str = "stdout.log";
+/// The worker's standard error, as captured by the scheduler.
+pub const STDERR_FILE: &str = "stderr.log";
 /// Format tag of [`TaskSpec`].
 pub const TASK_FORMAT: &str = "orcapod.worker_task.v1";
 

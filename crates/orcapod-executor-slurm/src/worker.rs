@@ -76,7 +76,7 @@ pub fn maybe_run_worker(registry: &FunctionRegistry) {
 }
 
 /// Run the task in `dir` and return the process exit status (0 when the task succeeded).
-/// Errors are printed to stderr, which the scheduler captures into the task's `slurm.err`.
+/// Errors are printed to stderr, which the scheduler captures into the task's `stderr.log`.
 pub fn run_worker(registry: &FunctionRegistry, dir: &Path) -> i32 {
     match run_task(registry, dir) {
         Ok(status) if status.ok => 0,
@@ -143,19 +143,28 @@ fn compute(registry: &FunctionRegistry, dir: &Path) -> Result<usize> {
         });
     }
     let input = read_input(&dir.join(INPUT_FILE), function.info(), spec.rows)?;
-    let output = catch_unwind(AssertUnwindSafe(|| call(function.as_ref(), &input, spec.threads)))
-        .map_err(|payload| {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic payload".into());
-            SlurmError::invalid_task(dir, format!("the function panicked on the batch: {message}"))
-        })??;
+    let output = catch_unwind(AssertUnwindSafe(|| {
+        call(function.as_ref(), &input, spec.threads)
+    }))
+    .map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic payload".into());
+        SlurmError::invalid_task(
+            dir,
+            format!("the function panicked on the batch: {message}"),
+        )
+    })??;
     if output.num_rows() != spec.rows {
         return Err(SlurmError::invalid_task(
             dir,
-            format!("the function returned {} rows for {} input rows", output.num_rows(), spec.rows),
+            format!(
+                "the function returned {} rows for {} input rows",
+                output.num_rows(),
+                spec.rows
+            ),
         ));
     }
     write_output(&dir.join(OUTPUT_FILE), function.info(), &output)?;

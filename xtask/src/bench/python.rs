@@ -124,72 +124,69 @@ pub fn run(
         comparisons: Vec::new(),
     };
     for (info, sizes) in plan {
-        let Some(reference) = &info.python else {
-            continue;
-        };
-        let out = out_dir.join(format!("python-{stamp}-{}.json", reference.workload));
-        let sizes_arg: Vec<String> = sizes.iter().map(u64::to_string).collect();
-        eprintln!(
-            "\npython reference: {} (for scenario {})",
-            reference.workload, info.name
-        );
-        run_inherited(
-            Command::new(&python)
-                .arg(&bench_py)
-                .args([
-                    "--only",
-                    &reference.workload,
-                    "--sizes",
-                    &sizes_arg.join(","),
-                ])
-                .args(["--timeout", &format!("{timeout_s}"), "--out"])
-                .arg(&out)
-                .current_dir(&harness_dir),
-        )?;
-        let text = std::fs::read_to_string(&out).map_err(|err| XtaskError::io(&out, err))?;
-        let parsed: serde_json::Value =
-            serde_json::from_str(&text).map_err(|err| XtaskError::BadJson {
-                path: out.clone(),
-                detail: err.to_string(),
-            })?;
-        let results: Vec<PyResult> =
-            serde_json::from_value(parsed["results"].clone()).map_err(|err| {
-                XtaskError::BadJson {
+        for reference in &info.python {
+            let out = out_dir.join(format!("python-{stamp}-{}.json", reference.workload));
+            let sizes_arg: Vec<String> = sizes.iter().map(u64::to_string).collect();
+            eprintln!(
+                "\npython reference: {} (for scenario {})",
+                reference.workload, info.name
+            );
+            run_inherited(
+                Command::new(&python)
+                    .arg(&bench_py)
+                    .args([
+                        "--only",
+                        &reference.workload,
+                        "--sizes",
+                        &sizes_arg.join(","),
+                    ])
+                    .args(["--timeout", &format!("{timeout_s}"), "--out"])
+                    .arg(&out)
+                    .current_dir(&harness_dir),
+            )?;
+            let text = std::fs::read_to_string(&out).map_err(|err| XtaskError::io(&out, err))?;
+            let parsed: serde_json::Value =
+                serde_json::from_str(&text).map_err(|err| XtaskError::BadJson {
                     path: out.clone(),
                     detail: err.to_string(),
-                }
-            })?;
-        for result in results
-            .into_iter()
-            .filter(|r| r.workload == reference.workload)
-        {
-            let rust = rows.iter().find(|row| {
-                row.scenario == info.name
-                    && row.variant == reference.variant
-                    && row.size == result.n
-            });
-            let rust_wall_s = rust.and_then(|row| row.median_wall_s);
-            report.comparisons.push(PyComparison {
-                scenario: info.name.clone(),
-                variant: reference.variant.clone(),
-                workload: result.workload.clone(),
-                n: result.n,
-                python_status: result.status.clone(),
-                python_op_s: result.op_s,
-                rust_wall_s,
-                ratio: rust_wall_s
-                    .zip(result.op_s)
-                    .filter(|(_, py)| *py > 0.0)
-                    .map(|(rs, py)| rs / py),
-                python_rss_mb: result.peak_rss_mb,
-                rust_rss_mb: rust.and_then(|row| row.peak_rss_mb),
-                same_result: same_result(
-                    result.hash.as_deref(),
-                    rust.and_then(|row| row.check.as_deref()),
-                ),
-            });
+                })?;
+            let results: Vec<PyResult> = serde_json::from_value(parsed["results"].clone())
+                .map_err(|err| XtaskError::BadJson {
+                    path: out.clone(),
+                    detail: err.to_string(),
+                })?;
+            for result in results
+                .into_iter()
+                .filter(|r| r.workload == reference.workload)
+            {
+                let rust = rows.iter().find(|row| {
+                    row.scenario == info.name
+                        && row.variant == reference.variant
+                        && row.size == result.n
+                });
+                let rust_wall_s = rust.and_then(|row| row.median_wall_s);
+                report.comparisons.push(PyComparison {
+                    scenario: info.name.clone(),
+                    variant: reference.variant.clone(),
+                    workload: result.workload.clone(),
+                    n: result.n,
+                    python_status: result.status.clone(),
+                    python_op_s: result.op_s,
+                    rust_wall_s,
+                    ratio: rust_wall_s
+                        .zip(result.op_s)
+                        .filter(|(_, py)| *py > 0.0)
+                        .map(|(rs, py)| rs / py),
+                    python_rss_mb: result.peak_rss_mb,
+                    rust_rss_mb: rust.and_then(|row| row.peak_rss_mb),
+                    same_result: same_result(
+                        result.hash.as_deref(),
+                        rust.and_then(|row| row.check.as_deref()),
+                    ),
+                });
+            }
+            report.outputs.push(out);
         }
-        report.outputs.push(out);
     }
     Ok(Some(report))
 }
@@ -223,7 +220,7 @@ fn run_inherited(command: &mut Command) -> Result<()> {
 /// The Rust/Python table.
 pub fn table(report: &PythonReport) -> String {
     let mut out = format!(
-        "{:<12} {:<9} {:<12} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
+        "{:<16} {:<12} {:<19} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
         "scenario",
         "variant",
         "python",
@@ -241,7 +238,7 @@ pub fn table(report: &PythonReport) -> String {
     };
     for c in &report.comparisons {
         out.push_str(&format!(
-            "{:<12} {:<9} {:<12} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
+            "{:<16} {:<12} {:<19} {:>6} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
             c.scenario,
             c.variant,
             c.workload,

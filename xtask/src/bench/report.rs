@@ -40,7 +40,7 @@ fn opt(value: Option<f64>, render: impl Fn(f64) -> String) -> String {
 /// Renders the summary table; with `comparisons`, appends baseline columns.
 pub fn summary_table(rows: &[SummaryRow], comparisons: Option<&[Comparison]>) -> String {
     let mut out = format!(
-        "{:<12} {:<11} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
+        "{:<16} {:<13} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
         "scenario",
         "variant",
         "size",
@@ -72,7 +72,7 @@ pub fn summary_table(rows: &[SummaryRow], comparisons: Option<&[Comparison]>) ->
             None => "-".to_owned(),
         };
         out.push_str(&format!(
-            "{:<12} {:<11} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
+            "{:<16} {:<13} {:>6} {:<7} {:>9} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9}",
             row.scenario,
             variant,
             size(row.size),

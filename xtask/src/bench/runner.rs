@@ -26,8 +26,9 @@ pub struct ScenarioInfo {
     pub default_sizes: Vec<u64>,
     /// `--quick` sizes.
     pub quick_sizes: Vec<u64>,
-    /// The matching Python reference workload, if any.
-    pub python: Option<PythonRefInfo>,
+    /// The matching Python reference workloads (one per variant that has a counterpart).
+    #[serde(default)]
+    pub python: Vec<PythonRefInfo>,
 }
 
 /// A variant as described by `orcapod-bench list`.

@@ -49,7 +49,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arrow_schema::SchemaRef;
-use rocksdb::{BlockBasedOptions, Cache, DB, IteratorMode, Options};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, DEFAULT_COLUMN_FAMILY_NAME, IteratorMode,
+    Options,
+};
 
 use crate::error::{Result, StoreError};
 use crate::path::TablePath;
@@ -169,6 +172,7 @@ impl RocksStore {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.set_paranoid_checks(true);
+        opts.set_keep_log_file_num(4);
         // Debian's librocksdb 7.8 is built with assertions, and its info-LOG writer aborts the
         // process when it logs after a failed write to a full device. Keep the LOG to fatal
         // messages unless asked otherwise.
@@ -181,6 +185,15 @@ impl RocksStore {
         // data-block hash index speeds up point lookups of record keys.
         opts.set_memtable_prefix_bloom_ratio(0.05);
         opts.set_memtable_whole_key_filtering(true);
+        match std::env::var("ORCAPOD_COMPRESSION").as_deref() {
+            Ok("none") => opts.set_compression_type(rocksdb::DBCompressionType::None),
+            Ok("lz4") => opts.set_compression_type(rocksdb::DBCompressionType::Lz4),
+            _ => {}
+        }
+        let options = match std::env::var("ORCAPOD_CACHE_MB") {
+            Ok(v) => StoreOptions { block_cache_bytes: v.parse::<usize>().unwrap_or(64) << 20, ..options },
+            Err(_) => options,
+        };
         let mut table = BlockBasedOptions::default();
         table.set_bloom_filter(10.0, false);
         table.set_data_block_index_type(rocksdb::DataBlockIndexType::BinaryAndHash);
@@ -192,9 +205,11 @@ impl RocksStore {
             })?;
         table.set_block_cache(&cache);
         opts.set_block_based_table_factory(&table);
-        // Opening the default family by name registers its handle (for batched multi-gets)
-        // and refuses databases with other column families (not ours).
-        let db = DB::open_cf(&opts, &dir, [rocksdb::DEFAULT_COLUMN_FAMILY_NAME])
+        // Opening the default family by descriptor registers its handle (for batched
+        // multi-gets), gives it the table options above (`open_cf` by name would use
+        // defaults), and refuses databases with other column families (not ours).
+        let default_cf = ColumnFamilyDescriptor::new(DEFAULT_COLUMN_FAMILY_NAME, opts.clone());
+        let db = DB::open_cf_descriptors(&opts, &dir, [default_cf])
             .map_err(|e| classify(&dir, &e, true))?;
         let store = RocksStore {
             db,

@@ -51,13 +51,18 @@ impl CommandPacketFunction {
     /// Rebuild a function from a [`to_spec`](Self::to_spec) document. Errors
     /// ([`ExecutorError::InvalidFunction`]) name the offending entry.
     pub fn from_spec(spec: &J) -> Result<CommandPacketFunction> {
-        let name = spec.get("name").and_then(J::as_str).unwrap_or("<command spec>");
+        let name = spec
+            .get("name")
+            .and_then(J::as_str)
+            .unwrap_or("<command spec>");
         let invalid = |reason: String| ExecutorError::InvalidFunction {
             function: name.to_string(),
             reason: format!("invalid command spec: {reason}"),
         };
         if spec.get("format").and_then(J::as_str) != Some(COMMAND_SPEC_FORMAT) {
-            return Err(invalid(format!("'format' is not \"{COMMAND_SPEC_FORMAT}\"")));
+            return Err(invalid(format!(
+                "'format' is not \"{COMMAND_SPEC_FORMAT}\""
+            )));
         }
         let string = |key: &str| {
             spec.get(key)
@@ -77,7 +82,9 @@ impl CommandPacketFunction {
         };
         let mut b = CommandPacketFunction::builder(string("name")?, string("program")?);
         for a in array("args")? {
-            let a = a.as_str().ok_or_else(|| invalid("'args' must hold strings".into()))?;
+            let a = a
+                .as_str()
+                .ok_or_else(|| invalid("'args' must hold strings".into()))?;
             b = b.arg(a);
         }
         for e in array("env")? {
@@ -148,7 +155,10 @@ fn dtype_from_json(v: &J) -> std::result::Result<DataType, String> {
     }
     if let Some(fields) = v.get("struct").and_then(J::as_array) {
         return Ok(DataType::Struct(
-            fields.iter().map(field_from_json).collect::<Result<_, _>>()?,
+            fields
+                .iter()
+                .map(field_from_json)
+                .collect::<Result<_, _>>()?,
         ));
     }
     Ok(match v.as_str() {

@@ -29,7 +29,11 @@ pub fn describe() -> RustFunction {
             if x % 7 == 0 && x > 0 {
                 None
             } else {
-                Some((format!("x={x}"), (x % 2 == 0).then(|| x as f64 / 2.0), x > 50))
+                Some((
+                    format!("x={x}"),
+                    (x % 2 == 0).then(|| x as f64 / 2.0),
+                    x > 50,
+                ))
             }
         })
 }
@@ -63,18 +67,18 @@ pub fn crashy() -> RustFunction {
         })
 }
 
-/// Kills its worker the first time it sees a packet (marker file `<dir>/<x>` absent); works
-/// on the retry.
+/// Kills its worker unless the marker file `<marker_dir>/crashed` exists, creating it: the
+/// first task(s) to run crash, their retries succeed.
 pub fn flaky() -> RustFunction {
     FunctionBuilder::new("flaky")
         .input::<i64>("x")
         .input::<String>("marker_dir")
         .output::<i64>("y")
         .build(|x: i64, dir: String| {
-            let marker = Path::new(&dir).join(format!("crashed-{x}"));
+            let marker = Path::new(&dir).join("crashed");
             if !marker.exists() {
                 let _ = std::fs::write(&marker, b"");
-                eprintln!("flaky: first attempt for packet {x}, crashing");
+                eprintln!("flaky: first attempt (packet {x}), crashing");
                 std::process::exit(3);
             }
             x * 10

@@ -6,6 +6,8 @@ mod functions;
 fn main() {
     orcapod_executor_slurm::worker::maybe_run_worker(&functions::registry());
     // Not started as a worker: a real program would build and run its pipeline here.
-    eprintln!("orcapod-slurm-test-worker: run by the Slurm executor as `--orcapod-worker <task dir>`");
+    eprintln!(
+        "orcapod-slurm-test-worker: run by the Slurm executor as `--orcapod-worker <task dir>`"
+    );
     std::process::exit(2);
 }
