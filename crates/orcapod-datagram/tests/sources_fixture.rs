@@ -166,7 +166,11 @@ fn sources_match_python_fixture() {
         }
 
         // Identities: content = (kind, (tag schema, packet schema), source_id).
-        assert_eq!(src.content_hash().to_string(), spec["hashes"]["content_hash"].as_str().unwrap(), "{name}: content hash");
+        assert_eq!(
+            src.content_hash().to_string(),
+            spec["hashes"]["content_hash"].as_str().unwrap(),
+            "{name}: content hash"
+        );
         assert_eq!(
             src.pipeline_hash().to_string(),
             spec["hashes"]["pipeline_hash"].as_str().unwrap(),

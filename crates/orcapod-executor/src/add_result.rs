@@ -117,8 +117,11 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> AddResult<F,
             });
         }
         let inputs = bind(function, &input)?;
-        let pod_stream =
-            pod_stream_identity(self.pod.content_hash(), self.pod.pipeline_hash(), input.identity())?;
+        let pod_stream = pod_stream_identity(
+            self.pod.content_hash(),
+            self.pod.pipeline_hash(),
+            input.identity(),
+        )?;
         let hasher = DataContext::default_context().semantic_hasher();
         let join_token = hasher.hash_str("Join");
         let joined = |a: &ContentHash, b: &ContentHash| {

@@ -180,7 +180,8 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> FunctionPod<
         }
         let input = combine_inputs(streams)?;
         let inputs = bind(self.function.as_ref(), &input)?;
-        let identity = pod_stream_identity(self.content_hash(), self.pipeline_hash(), input.identity())?;
+        let identity =
+            pod_stream_identity(self.content_hash(), self.pipeline_hash(), input.identity())?;
         Ok(FunctionPodStream::new(
             self.stream_config(input, inputs, identity, false),
         ))

@@ -188,7 +188,11 @@ impl Source {
             Arc::new(LargeStringArray::from_iter_values(paths)),
         ];
         let options = with_default_tags(options, &["name".to_string()]);
-        let origin = SourceOrigin::Directory { path: dir.to_path_buf(), pattern: None, extension: extension.map(str::to_string) };
+        let origin = SourceOrigin::Directory {
+            path: dir.to_path_buf(),
+            pattern: None,
+            extension: extension.map(str::to_string),
+        };
         directory_source(origin, fields, arrays, options)
     }
 
@@ -241,7 +245,11 @@ impl Source {
             .collect();
         arrays.push(Arc::new(LargeStringArray::from_iter_values(paths)));
         let options = with_default_tags(options, &template.fields);
-        let origin = SourceOrigin::Directory { path: dir.to_path_buf(), pattern: Some(pattern.to_string()), extension: None };
+        let origin = SourceOrigin::Directory {
+            path: dir.to_path_buf(),
+            pattern: Some(pattern.to_string()),
+            extension: None,
+        };
         directory_source(origin, fields, arrays, options)
     }
 }
@@ -273,13 +281,7 @@ fn directory_source(
         arrays,
         &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
     )?;
-    build(
-        "DirectorySource",
-        origin,
-        batch,
-        options,
-        default_id,
-    )
+    build("DirectorySource", origin, batch, options, default_id)
 }
 
 /// A file-name template: literal text with `{field}` placeholders.
