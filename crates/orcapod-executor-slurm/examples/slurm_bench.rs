@@ -1,8 +1,9 @@
-//! Throughput of cheap packets through Slurm against local execution.
+//! Throughput of cheap packets through Slurm (or Ray) against local execution.
 //!
 //! ```text
 //! scripts/slurm-up.sh /tmp/slurm && export SLURM_CONF=/tmp/slurm/slurm.conf
 //! cargo run --release -p orcapod-executor-slurm --example slurm_bench -- [PACKETS] [CHUNK...]
+//! # Ray instead: ORCAPOD_BENCH_RAY=http://127.0.0.1:8265 ORCAPOD_RAY_PYTHON=.../python
 //! ```
 //!
 //! This program is also its own worker (the pattern of `orcapod_executor_slurm::worker`):
@@ -11,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use orcapod_executor::{DynExecutor, FunctionBuilder, InputBatch, LocalExecutor, RustFunction};
-use orcapod_executor_slurm::{FunctionRegistry, SlurmExecutor, worker};
+use orcapod_executor_slurm::{ClusterRun, FunctionRegistry, RayExecutor, SlurmExecutor, worker};
 
 fn square() -> RustFunction {
     FunctionBuilder::new("bench_square")
@@ -31,7 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         chunks
     };
-    if std::env::var_os("SLURM_CONF").is_none() {
+    let ray = std::env::var("ORCAPOD_BENCH_RAY").ok();
+    if ray.is_none() && std::env::var_os("SLURM_CONF").is_none() {
         eprintln!("SLURM_CONF is not set: start a cluster with scripts/slurm-up.sh DIR first");
         std::process::exit(2);
     }
@@ -56,17 +58,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let slurm = SlurmExecutor::new(&dir)?
         .with_poll_interval(Duration::from_millis(100))
         .with_queue_poll_interval(Duration::from_secs(2));
+    let python = std::env::var("ORCAPOD_RAY_PYTHON").unwrap_or_else(|_| "python".into());
+    let submit = |chunk: usize| -> Result<ClusterRun, orcapod_executor_slurm::SlurmError> {
+        match &ray {
+            Some(address) => RayExecutor::new(address.clone(), &dir)?
+                .with_python(python.clone())
+                .with_poll_interval(Duration::from_millis(100))
+                .with_chunk_size(chunk)
+                .submit(&f, &input),
+            None => slurm.with_chunk_size(chunk).submit(&f, &input),
+        }
+    };
     let expected = LocalExecutor.execute(&f, &input)?;
     println!(
-        "| packets | chunk size | array tasks | arrays | wall time (s) | submit (s) | worker time, sum (s) | per chunk (ms) | per packet (ms) | packets/s |"
+        "| packets | chunk size | tasks | jobs | wall time (s) | submit (s) | worker time, sum (s) | per chunk (ms) | per packet (ms) | packets/s |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for chunk in chunks {
         let t = Instant::now();
-        let (out, stats) = slurm
-            .with_chunk_size(chunk)
-            .submit(&f, &input)?
-            .wait_with_stats()?;
+        let (out, stats) = submit(chunk)?.wait_with_stats()?;
         let wall = t.elapsed();
         assert_eq!(out.columns()[0].to_data(), expected.columns()[0].to_data());
         assert!(out.failures().is_empty(), "{:?}", &out.failures()[..1]);

@@ -447,3 +447,60 @@ impl NodeEntry {
         &self.identity
     }
 }
+
+impl Pipeline {
+    /// The stored output of a node as a new root source (orcapod-python's `as_source`): a
+    /// function node's stored results, a logged operator node's records, or a source's data.
+    /// The derived source's content hash is tied to the node; its pipeline hash depends on the
+    /// schema only, so pipelines built on it start a new hash chain.
+    pub fn as_source(&self, id: NodeId) -> Result<orcapod_datagram::Source> {
+        let node = self.entry(id)?;
+        let no_store = || NodeError::NoOutput {
+            node: node.label.clone(),
+            reason:
+                "derived sources read stored results: attach a store and run the pipeline first"
+                    .into(),
+        };
+        let stream = match &node.spec {
+            NodeSpec::Source { source, .. } => source.stream().clone(),
+            NodeSpec::Function { pod } => {
+                self.store.as_ref().ok_or_else(no_store)?;
+                let config = RunConfig::new();
+                self.function_run(node, pod, &config, &NoOpObserver)?
+                    .serve_stored()?
+                    .0
+            }
+            NodeSpec::Operator {
+                op,
+                cache: CacheMode::Log | CacheMode::Replay,
+                ..
+            } => {
+                let store = self.store.as_ref().ok_or_else(no_store)?;
+                let path = paths::operator_records(
+                    &self.name,
+                    op.identity_name(),
+                    &op.content_hash()?,
+                    &node.identity.pipeline_hash,
+                )?;
+                replay(
+                    store.as_ref(),
+                    &path,
+                    &node.identity.content_hash.to_string(),
+                    node,
+                )?
+            }
+            _ => {
+                return Err(NodeError::NoOutput {
+                    node: node.label.clone(),
+                    reason:
+                        "only sources, function nodes and logged operator nodes have stored output"
+                            .into(),
+                });
+            }
+        };
+        Ok(orcapod_datagram::Source::derived(
+            &stream,
+            &node.identity.content_hash,
+        )?)
+    }
+}

@@ -171,3 +171,34 @@ fn dot_output_names_every_node_and_edge() {
     }
     assert_eq!(dot.matches("->").count(), 4);
 }
+
+#[test]
+fn a_node_becomes_a_derived_source_that_cuts_the_hash_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = build(dir.path());
+    let scored = p.node("scored").unwrap();
+    assert!(
+        p.as_source(scored).is_err(),
+        "nothing stored before the first run"
+    );
+    let report = p.run(&RunConfig::new()).unwrap();
+    let derived = p.as_source(scored).unwrap();
+    assert_eq!(
+        derived.stream().num_rows(),
+        report.output("scored").unwrap().num_rows()
+    );
+    assert_eq!(
+        derived.source_id(),
+        format!("derived:{}", p.content_hash(scored).unwrap())
+    );
+    assert_ne!(derived.content_hash(), p.content_hash(scored).unwrap());
+    // The pipeline hash is the schema pair's: a fresh source with the same schema shares it.
+    let (tags, packets) = derived
+        .stream()
+        .output_schema(&ColumnConfig::default())
+        .unwrap();
+    assert_eq!(
+        derived.pipeline_hash(),
+        &orcapod_datagram::schema_pair_hash(&tags, &packets).unwrap()
+    );
+}

@@ -90,6 +90,8 @@ pub enum SourceOrigin {
     Parquet(PathBuf),
     /// An Arrow IPC file or stream.
     Ipc(PathBuf),
+    /// The stored output of a pipeline node (`as_source`), identified by the node's content hash.
+    Derived(String),
     /// A folder of files, one path-typed packet per file.
     Directory {
         /// The folder.
@@ -137,6 +139,35 @@ impl Source {
     pub fn from_rows(rows: RowSet, options: SourceOptions) -> Result<Source> {
         let batch = rows.into_batch("rows source")?;
         build("DictSource", SourceOrigin::Rows, batch, options, None)
+    }
+
+    /// A derived source: a new root made of another stream's data (its user tag and packet
+    /// columns), as orcapod-python's `DerivedSource`. The source id is
+    /// `derived:<origin content hash>`, so its content hash is tied to the origin while its
+    /// pipeline hash depends on the schema only (the upstream chain is cut).
+    ///
+    /// ```
+    /// use orcapod_datagram::{rows, Source, SourceOptions};
+    /// let a = Source::from_rows(rows![{"id" => 1, "x" => 2}], SourceOptions::new(["id"]).source_id("A"))?;
+    /// let d = Source::derived(a.stream(), a.content_hash())?;
+    /// assert_eq!(d.source_id(), format!("derived:{}", a.content_hash()));
+    /// assert_eq!(d.pipeline_hash(), a.pipeline_hash());
+    /// assert_ne!(d.content_hash(), a.content_hash());
+    /// # Ok::<(), orcapod_datagram::DatagramError>(())
+    /// ```
+    pub fn derived(stream: &Stream, origin: &ContentHash) -> Result<Source> {
+        let mut names: Vec<String> = stream.tag_columns().to_vec();
+        names.extend(stream.packet_columns().iter().cloned());
+        let batch = stream.batch().project(&stream.indices(&names)?)?;
+        let id = format!("derived:{origin}");
+        let options = SourceOptions::new(stream.tag_columns().to_vec()).source_id(id.clone());
+        build(
+            "DerivedSource",
+            SourceOrigin::Derived(origin.to_string()),
+            batch,
+            options,
+            None,
+        )
     }
 
     /// Source kind (orcapod-python class name, part of the content identity).
