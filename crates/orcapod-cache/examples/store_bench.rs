@@ -66,21 +66,15 @@ fn ipc_chunk_len(records: &RecordSet) -> usize {
     w.into_inner().expect("ipc").len() - head
 }
 
-fn raw_options() -> rocksdb::Options {
+/// Raw RocksDB: the same keys and same-size values, one WriteBatch per 1000 records.
+fn raw(dir: &std::path::Path, sets: &[RecordSet]) -> Duration {
     let mut opts = rocksdb::Options::default();
     opts.create_if_missing(true);
     opts.set_log_level(rocksdb::LogLevel::Fatal);
     let mut table = rocksdb::BlockBasedOptions::default();
     table.set_bloom_filter(10.0, false);
-    let cache = rocksdb::Cache::new_lru_cache(64 << 20).expect("cache");
-    table.set_block_cache(&cache);
     opts.set_block_based_table_factory(&table);
-    opts
-}
-
-/// Raw RocksDB: the same keys and same-size values, one WriteBatch per 1000 records.
-fn raw(dir: &std::path::Path, sets: &[RecordSet]) -> Duration {
-    let db = rocksdb::DB::open(&raw_options(), dir).expect("raw db");
+    let db = rocksdb::DB::open(&opts, dir).expect("raw db");
     let values: Vec<Vec<u8>> = sets.iter().map(|s| vec![7u8; ipc_chunk_len(s)]).collect();
     let start = Instant::now();
     for (seq, (set, value)) in sets.iter().zip(&values).enumerate() {
@@ -99,27 +93,6 @@ fn raw(dir: &std::path::Path, sets: &[RecordSet]) -> Duration {
         db.write(wb).expect("raw write");
     }
     start.elapsed()
-}
-
-/// Raw RocksDB point lookups of the record keys written by [`raw`] (warm, same order).
-fn raw_lookups(dir: &std::path::Path, n: usize) -> f64 {
-    let db = rocksdb::DB::open(&raw_options(), dir).expect("raw db");
-    let keys: Vec<Vec<u8>> = (0..n as u64)
-        .map(|i| {
-            let mut key = b"r\0bench/t\0".to_vec();
-            key.extend_from_slice(&id((i * 7_919) % n as u64));
-            key
-        })
-        .collect();
-    let pass = || {
-        let start = Instant::now();
-        for k in &keys {
-            assert!(db.get_pinned(k).expect("get").is_some());
-        }
-        start.elapsed()
-    };
-    pass();
-    per(pass(), n)
 }
 
 fn add_all(store: &dyn Store, path: &TablePath, sets: &[RecordSet]) -> Duration {
@@ -192,8 +165,6 @@ fn main() {
         if n == max {
             let (m_many, m_one) = lookups(&mem, &path, n);
             let (r_many, r_one) = lookups(&rocks, &path, n);
-            let raw_one = raw_lookups(&dir.path().join("raw"), n);
-            println!("raw RocksDB get of the record key: {raw_one:.0} ns/id");
             println!(
                 "warm lookups of {n} ids, ns/id: memory get_records(1000 ids) {m_many:.0}, get_record {m_one:.0}; rocksdb get_records(1000 ids) {r_many:.0}, get_record {r_one:.0}"
             );
@@ -258,9 +229,7 @@ fn single_record_adds() {
 fn lookup_only(n: usize) {
     let path = TablePath::new(["bench", "t"]).expect("path");
     let tmp = tempfile::tempdir().expect("dir");
-    let dir = std::env::var("BENCH_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or(tmp.path().into());
+    let dir = std::env::var("BENCH_DIR").map(std::path::PathBuf::from).unwrap_or(tmp.path().into());
     if !dir.join("CURRENT").exists() {
         let sets = batches(n);
         let rocks = RocksStore::open(&dir).expect("open");

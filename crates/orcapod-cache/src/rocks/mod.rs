@@ -191,11 +191,7 @@ impl RocksStore {
             _ => {}
         }
         let options = match std::env::var("ORCAPOD_CACHE_MB") {
-            Ok(v) => StoreOptions {
-                block_cache_bytes: v.parse::<usize>().unwrap_or(64) << 20,
-                chunk_cache_bytes: v.parse::<usize>().unwrap_or(64) << 20,
-                ..options
-            },
+            Ok(v) => StoreOptions { block_cache_bytes: v.parse::<usize>().unwrap_or(64) << 20, ..options },
             Err(_) => options,
         };
         let mut table = BlockBasedOptions::default();
@@ -222,7 +218,7 @@ impl RocksStore {
             writer: Mutex::new(()),
             meta: Mutex::new(HashMap::new()),
             seqs: Mutex::new(HashMap::new()),
-            chunks: Mutex::new(ChunkCache::new(options.chunk_cache_bytes)),
+            chunks: Mutex::new(ChunkCache::new(32 << 20)),
         };
         store.check_format()?;
         Ok(store)
