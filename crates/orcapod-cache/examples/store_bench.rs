@@ -229,7 +229,9 @@ fn single_record_adds() {
 fn lookup_only(n: usize) {
     let path = TablePath::new(["bench", "t"]).expect("path");
     let tmp = tempfile::tempdir().expect("dir");
-    let dir = std::env::var("BENCH_DIR").map(std::path::PathBuf::from).unwrap_or(tmp.path().into());
+    let dir = std::env::var("BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or(tmp.path().into());
     if !dir.join("CURRENT").exists() {
         let sets = batches(n);
         let rocks = RocksStore::open(&dir).expect("open");

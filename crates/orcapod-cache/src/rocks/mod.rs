@@ -191,7 +191,10 @@ impl RocksStore {
             _ => {}
         }
         let options = match std::env::var("ORCAPOD_CACHE_MB") {
-            Ok(v) => StoreOptions { block_cache_bytes: v.parse::<usize>().unwrap_or(64) << 20, ..options },
+            Ok(v) => StoreOptions {
+                block_cache_bytes: v.parse::<usize>().unwrap_or(64) << 20,
+                ..options
+            },
             Err(_) => options,
         };
         let mut table = BlockBasedOptions::default();
