@@ -57,7 +57,8 @@ struct StreamInner {
     context_key: String,
     identity: StreamIdentity,
     label: Option<String>,
-    packet_hashes: OnceLock<Vec<ContentHash>>,
+    /// Shared, so that rebuilding a stream (new identity, label) never copies the hashes.
+    packet_hashes: OnceLock<Arc<[ContentHash]>>,
 }
 
 impl std::fmt::Debug for Stream {
@@ -377,7 +378,7 @@ impl Stream {
     /// columns replaced by their file-content tokens.
     pub fn packet_hashes(&self) -> Result<&[ContentHash]> {
         if let Some(h) = self.inner.packet_hashes.get() {
-            return Ok(h);
+            return Ok(h.as_ref());
         }
         let packets = hashable_batch(&self.packet_batch()?)?;
         let hasher = DataContext::default_context().arrow_hasher();
@@ -386,7 +387,7 @@ impl Stream {
             .into_par_iter()
             .map(|i| hasher.hash_batch(&packets.slice(i, 1)))
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(self.inner.packet_hashes.get_or_init(|| hashes))
+        Ok(self.inner.packet_hashes.get_or_init(|| hashes.into()).as_ref())
     }
 
     /// Iterate rows as (tag, packet) datagrams.
