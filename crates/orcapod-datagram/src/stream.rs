@@ -387,7 +387,11 @@ impl Stream {
             .into_par_iter()
             .map(|i| hasher.hash_batch(&packets.slice(i, 1)))
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(self.inner.packet_hashes.get_or_init(|| hashes.into()).as_ref())
+        Ok(self
+            .inner
+            .packet_hashes
+            .get_or_init(|| hashes.into())
+            .as_ref())
     }
 
     /// Iterate rows as (tag, packet) datagrams.
