@@ -66,6 +66,7 @@ fi
 mkdir -p /run/munge && chown munge:munge /run/munge
 if ! { [ -S /run/munge/munge.socket.2 ] && munge -n >/dev/null 2>&1; }; then
     runuser -u munge -- /usr/sbin/munged
+    touch "$D/munged.started"   # slurm-down.sh stops only a munged this script started
 fi
 
 slurmctld

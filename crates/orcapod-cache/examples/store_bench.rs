@@ -1,18 +1,53 @@
-//! Measures `add_records` and lookups of both stores against raw RocksDB writes.
+//! Measures `add_records` and lookups of both stores against raw RocksDB.
 //!
 //! `cargo run --release -p orcapod-cache --example store_bench [max_records]`
 //!
-//! Records: 32-byte id + `x: int64` + `y: float64`, written in batches of 1000. "raw" writes
-//! the same keys and values of the same sizes with plain RocksDB `WriteBatch`es into a fresh
-//! database (no duplicate check, no Arrow encoding).
+//! Records: 32-byte id + `x: int64` + `y: float64`, added in batches of 1000, for 10^3 ..
+//! `max_records` (default 10^6). "raw" writes the same keys and values of the same sizes
+//! (one IPC-sized chunk value per chunk, one 12-byte locator per record key) with plain
+//! RocksDB `WriteBatch`es into a fresh database: no duplicate check, no Arrow encoding.
+//! Times are the benchmark thread's on-CPU time (the machine may be shared); RocksDB's
+//! background flush/compaction threads are not counted, for either side.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow_array::{Float64Array, Int64Array, RecordBatch};
-use orcapod_cache::{InMemoryStore, OnDuplicate, RecordSet, RocksStore, Store, TablePath};
+use orcapod_cache::{
+    InMemoryStore, OnDuplicate, RecordSet, RocksStore, Store, StoreOptions, TablePath,
+};
+use orcapod_datagram::Value;
 
 const BATCH: usize = 1000;
+
+/// A stopwatch of the calling thread's on-CPU time (`/proc/thread-self/schedstat`); falls
+/// back to wall time.
+#[derive(Clone, Copy)]
+struct Instant {
+    wall: std::time::Instant,
+    cpu: Option<u64>,
+}
+
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+impl Instant {
+    fn now() -> Self {
+        Instant {
+            wall: std::time::Instant::now(),
+            cpu: thread_cpu_ns(),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        match (self.cpu, thread_cpu_ns()) {
+            (Some(a), Some(b)) => Duration::from_nanos(b.saturating_sub(a)),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
 
 fn id(i: u64) -> [u8; 32] {
     // splitmix64, four rounds: deterministic, random-looking ids.
@@ -33,21 +68,11 @@ fn batches(n: usize) -> Vec<RecordSet> {
         .map(|b| {
             let range = (b * BATCH) as u64..((b + 1) * BATCH).min(n) as u64;
             let ids: Vec<[u8; 32]> = range.clone().map(id).collect();
-            let data = RecordBatch::try_from_iter([
-                (
-                    "x",
-                    Arc::new(Int64Array::from_iter_values(
-                        range.clone().map(|i| i as i64),
-                    )) as _,
-                ),
-                (
-                    "y",
-                    Arc::new(Float64Array::from_iter_values(
-                        range.map(|i| i as f64 * 0.5),
-                    )) as _,
-                ),
-            ])
-            .expect("batch");
+            let xs = Int64Array::from_iter_values(range.clone().map(|i| i as i64));
+            let ys = Float64Array::from_iter_values(range.map(|i| i as f64 * 0.5));
+            let data =
+                RecordBatch::try_from_iter([("x", Arc::new(xs) as _), ("y", Arc::new(ys) as _)])
+                    .expect("batch");
             RecordSet::new(ids, data).expect("records")
         })
         .collect()
@@ -57,8 +82,13 @@ fn per(d: Duration, n: usize) -> f64 {
     d.as_nanos() as f64 / n as f64
 }
 
-fn ipc_chunk_len(records: &RecordSet) -> usize {
-    let batch = records.as_stored_batch();
+/// Chunk split of the store (same rule as `rocks::write::chunk_rows`: ~16 KiB, 16..=1024).
+fn chunk_rows(batch: &RecordBatch) -> usize {
+    let per_row = (batch.get_array_memory_size() / batch.num_rows().max(1)).max(1);
+    ((16 << 10) / per_row).clamp(16, 1024)
+}
+
+fn ipc_chunk_len(batch: &RecordBatch) -> usize {
     let mut w = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema()).expect("ipc");
     let head = w.get_ref().len();
     w.write(batch).expect("ipc");
@@ -66,49 +96,108 @@ fn ipc_chunk_len(records: &RecordSet) -> usize {
     w.into_inner().expect("ipc").len() - head
 }
 
-/// Raw RocksDB: the same keys and same-size values, one WriteBatch per 1000 records.
-fn raw(dir: &std::path::Path, sets: &[RecordSet]) -> Duration {
+fn raw_options() -> rocksdb::Options {
     let mut opts = rocksdb::Options::default();
     opts.create_if_missing(true);
     opts.set_log_level(rocksdb::LogLevel::Fatal);
     let mut table = rocksdb::BlockBasedOptions::default();
     table.set_bloom_filter(10.0, false);
+    let cache = rocksdb::Cache::new_lru_cache(64 << 20).expect("cache");
+    table.set_block_cache(&cache);
     opts.set_block_based_table_factory(&table);
-    let db = rocksdb::DB::open(&opts, dir).expect("raw db");
-    let values: Vec<Vec<u8>> = sets.iter().map(|s| vec![7u8; ipc_chunk_len(s)]).collect();
+    opts
+}
+
+/// Raw RocksDB: the store's keys and same-size values, one WriteBatch per 1000 records,
+/// into each of the fresh databases `dirs` in turn (one timed block).
+fn raw(dirs: &[std::path::PathBuf], sets: &[RecordSet]) -> Duration {
+    let dbs: Vec<rocksdb::DB> = dirs
+        .iter()
+        .map(|d| rocksdb::DB::open(&raw_options(), d).expect("raw db"))
+        .collect();
+    // (chunk value, rows of that chunk) per batch, prepared outside the timing.
+    let plan: Vec<Vec<(Vec<u8>, usize)>> = sets
+        .iter()
+        .map(|s| {
+            let batch = s.as_stored_batch();
+            let cap = chunk_rows(batch);
+            (0..batch.num_rows())
+                .step_by(cap)
+                .map(|start| {
+                    let part = batch.slice(start, cap.min(batch.num_rows() - start));
+                    (vec![7u8; ipc_chunk_len(&part)], part.num_rows())
+                })
+                .collect()
+        })
+        .collect();
     let start = Instant::now();
-    for (seq, (set, value)) in sets.iter().zip(&values).enumerate() {
-        let mut wb = rocksdb::WriteBatch::default();
-        let mut key = b"c\0bench/t\0".to_vec();
-        key.extend((seq as u64).to_be_bytes());
-        wb.put(&key, value);
-        for row in 0..set.len() {
-            let mut key = b"r\0bench/t\0".to_vec();
-            key.extend_from_slice(set.id(row));
-            let mut loc = [0u8; 12];
-            loc[..8].copy_from_slice(&(seq as u64).to_be_bytes());
-            loc[8..].copy_from_slice(&(row as u32).to_be_bytes());
-            wb.put(&key, loc);
+    for db in &dbs {
+        let mut seq = 0u64;
+        for (set, chunks) in sets.iter().zip(&plan) {
+            let mut wb = rocksdb::WriteBatch::default();
+            let mut first = 0;
+            for (value, rows) in chunks {
+                let mut key = b"c\0bench/t\0".to_vec();
+                key.extend(seq.to_be_bytes());
+                wb.put(&key, value);
+                for row in 0..*rows {
+                    let mut key = b"r\0bench/t\0".to_vec();
+                    key.extend_from_slice(set.id(first + row));
+                    let mut loc = [0u8; 12];
+                    loc[..8].copy_from_slice(&seq.to_be_bytes());
+                    loc[8..].copy_from_slice(&(row as u32).to_be_bytes());
+                    wb.put(&key, loc);
+                }
+                first += rows;
+                seq += 1;
+            }
+            db.write(wb).expect("raw write");
         }
-        db.write(wb).expect("raw write");
     }
     start.elapsed()
 }
 
-fn add_all(store: &dyn Store, path: &TablePath, sets: &[RecordSet]) -> Duration {
+/// Ids in a scattered order.
+fn lookup_order(n: usize) -> Vec<[u8; 32]> {
+    (0..n as u64).map(|i| id((i * 7_919) % n as u64)).collect()
+}
+
+/// Raw RocksDB point lookups of the record keys written by [`raw`] (warm).
+fn raw_lookups(dir: &std::path::Path, n: usize) -> f64 {
+    let db = rocksdb::DB::open(&raw_options(), dir).expect("raw db");
+    let keys: Vec<Vec<u8>> = lookup_order(n)
+        .iter()
+        .map(|i| [&b"r\0bench/t\0"[..], i].concat())
+        .collect();
+    let pass = || {
+        let start = Instant::now();
+        for k in &keys {
+            assert!(db.get_pinned(k).expect("get").is_some());
+        }
+        start.elapsed()
+    };
+    pass();
+    per(pass(), n)
+}
+
+/// Adds all `sets` to each of `stores` in turn (one timed block).
+fn add_all(stores: &[&dyn Store], path: &TablePath, sets: &[RecordSet]) -> Duration {
     let start = Instant::now();
-    for set in sets {
-        store
-            .add_records(path, set.clone(), OnDuplicate::Error)
-            .expect("add");
+    for store in stores {
+        for set in sets {
+            store
+                .add_records(path, set.clone(), OnDuplicate::Error)
+                .expect("add");
+        }
     }
     start.elapsed()
 }
 
+/// Warm lookups (second pass) of all `n` ids: (ns/id via get_records of 1000 ids, ns/id via
+/// get_record).
 fn lookups(store: &dyn Store, path: &TablePath, n: usize) -> (f64, f64) {
-    // Random order, each id once; first pass warms caches.
-    let order: Vec<[u8; 32]> = (0..n as u64).map(|i| id((i * 7_919) % n as u64)).collect();
-    let measure = || {
+    let order = lookup_order(n);
+    let many = || {
         let start = Instant::now();
         for chunk in order.chunks(BATCH) {
             let ids: Vec<&[u8]> = chunk.iter().map(|i| &i[..]).collect();
@@ -117,14 +206,17 @@ fn lookups(store: &dyn Store, path: &TablePath, n: usize) -> (f64, f64) {
         }
         start.elapsed()
     };
-    measure();
-    let many = per(measure(), n);
-    let single_n = n.min(200_000);
-    let start = Instant::now();
-    for i in &order[..single_n] {
-        assert!(store.get_record(path, i).expect("get").is_some());
-    }
-    (many, per(start.elapsed(), single_n))
+    let one = || {
+        let start = Instant::now();
+        for i in &order {
+            assert!(store.get_record(path, i).expect("get").is_some());
+        }
+        start.elapsed()
+    };
+    many();
+    let t_many = many();
+    one();
+    (per(t_many, n), per(one(), n))
 }
 
 fn main() {
@@ -132,50 +224,75 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("lookup") {
-        lookup_only(max);
-        return;
-    }
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("single") {
-        single_record_adds();
-        return;
-    }
     let path = TablePath::new(["bench", "t"]).expect("path");
-    println!("records | memory add | rocksdb add | rocksdb add+flush | raw WriteBatch | rocks/raw");
+    println!("add_records, batches of {BATCH}, on-CPU ns/record:");
+    println!(
+        "  records | memory | rocksdb | raw WriteBatch | rocksdb/raw | rocksdb flush at end (wall)"
+    );
     let mut n = 1000;
     while n <= max {
         let sets = batches(n);
-        let mem = InMemoryStore::new();
-        let t_mem = add_all(&mem, &path, &sets);
-        let dir = tempfile::tempdir().expect("dir");
-        let rocks = RocksStore::open(dir.path().join("store")).expect("open");
-        let t_rocks = add_all(&rocks, &path, &sets);
-        let start = Instant::now();
-        rocks.flush().expect("flush");
-        let t_flush = t_rocks + start.elapsed();
-        let t_raw = raw(&dir.path().join("raw"), &sets);
+        // Small sizes are repeated on fresh stores inside one timed block, so that every
+        // figure covers enough work (the CPU clock only advances at scheduler ticks).
+        let mem_reps = (200_000 / n).max(1);
+        let disk_reps = (20_000 / n).max(1);
+        let mems: Vec<InMemoryStore> = (0..mem_reps).map(|_| InMemoryStore::new()).collect();
+        let refs: Vec<&dyn Store> = mems.iter().map(|m| m as &dyn Store).collect();
+        let t_mem = add_all(&refs, &path, &sets);
+        let dirs: Vec<tempfile::TempDir> = (0..disk_reps)
+            .map(|_| tempfile::tempdir().expect("dir"))
+            .collect();
+        let rocks: Vec<RocksStore> = dirs
+            .iter()
+            .map(|d| RocksStore::open(d.path().join("store")).expect("open"))
+            .collect();
+        let refs: Vec<&dyn Store> = rocks.iter().map(|r| r as &dyn Store).collect();
+        let t_rocks = add_all(&refs, &path, &sets);
+        let raw_dirs: Vec<_> = dirs.iter().map(|d| d.path().join("raw")).collect();
+        let t_raw = raw(&raw_dirs, &sets);
+        let wall = std::time::Instant::now();
+        rocks[0].flush().expect("flush");
+        let t_flush = wall.elapsed();
         println!(
-            "{n:>9} | {:>7.0} ns | {:>8.0} ns | {:>8.0} ns | {:>8.0} ns | {:.2}x",
-            per(t_mem, n),
-            per(t_rocks, n),
-            per(t_flush, n),
-            per(t_raw, n),
+            "{n:>9} | {:>6.0} | {:>7.0} | {:>14.0} | {:>10.2}x | {t_flush:?}",
+            per(t_mem, n * mem_reps),
+            per(t_rocks, n * disk_reps),
+            per(t_raw, n * disk_reps),
             t_rocks.as_secs_f64() / t_raw.as_secs_f64()
         );
         if n == max {
-            let (m_many, m_one) = lookups(&mem, &path, n);
-            let (r_many, r_one) = lookups(&rocks, &path, n);
-            println!(
-                "warm lookups of {n} ids, ns/id: memory get_records(1000 ids) {m_many:.0}, get_record {m_one:.0}; rocksdb get_records(1000 ids) {r_many:.0}, get_record {r_one:.0}"
-            );
             drop(rocks);
-            let reopened = RocksStore::open(dir.path().join("store")).expect("reopen");
-            let (c_many, _) = lookups(&reopened, &path, n);
-            println!("rocksdb after reopen, get_records(1000 ids): {c_many:.0} ns/id");
+            report_lookups(&mems[0], dirs[0].path(), &path, n);
         }
         n *= 10;
     }
     single_record_adds();
+}
+
+fn report_lookups(mem: &InMemoryStore, dir: &std::path::Path, path: &TablePath, n: usize) {
+    println!("warm lookups of all {n} ids in scattered order, on-CPU ns/id:");
+    let (many, one) = lookups(mem, path, n);
+    println!(
+        "  memory:                               get_records(1000) {many:>6.0} | get_record {one:>6.0}"
+    );
+    let rocks = RocksStore::open(dir.join("store")).expect("reopen");
+    let (many, one) = lookups(&rocks, path, n);
+    println!(
+        "  rocksdb, default caches (64+64 MiB):  get_records(1000) {many:>6.0} | get_record {one:>6.0}"
+    );
+    drop(rocks);
+    let big = StoreOptions {
+        block_cache_bytes: 512 << 20,
+        chunk_cache_bytes: 512 << 20,
+        ..StoreOptions::default()
+    };
+    let rocks = RocksStore::open_with_options(dir.join("store"), big).expect("reopen");
+    let (many, one) = lookups(&rocks, path, n);
+    println!(
+        "  rocksdb, caches 512+512 MiB:          get_records(1000) {many:>6.0} | get_record {one:>6.0}"
+    );
+    let raw = raw_lookups(&dir.join("raw"), n);
+    println!("  raw RocksDB get of the record key (64 MiB cache): {raw:.0}");
 }
 
 /// One record per call (the result-cache pattern), with an indexed lookup before each add.
@@ -200,13 +317,14 @@ fn single_record_adds() {
             Box::new(RocksStore::open(dir.path()).expect("open")),
         ),
     ];
+    println!("{n} single-record adds, each after an indexed miss lookup, on-CPU:");
     for (name, store) in stores {
         let path = TablePath::new(["single"]).expect("path");
         store.create_index(&path, "x").expect("index");
         let start = Instant::now();
         for (i, set) in sets.iter().enumerate() {
             let hit = store
-                .get_records_with_column_value(&path, "x", orcapod_datagram::Value::Int(i as i64))
+                .get_records_with_column_value(&path, "x", Value::Int(i as i64))
                 .expect("lookup");
             assert!(hit.is_none());
             store
@@ -214,32 +332,13 @@ fn single_record_adds() {
                 .expect("add");
         }
         let t = start.elapsed();
-        let start = Instant::now();
+        let start = std::time::Instant::now();
         let all = store.get_all(&path).expect("all").expect("rows");
         println!(
-            "{name}: {n} single-record (indexed lookup + add) {:.0} ns/record; get_all of {} rows {:?}",
+            "  {name}: {:.0} ns/record; then get_all of {} rows: {:?} (wall)",
             per(t, n),
             all.len(),
             start.elapsed()
         );
     }
-}
-
-/// Loads `n` records into RocksDB (or reuses `$BENCH_DIR`), reopens, times warm lookups.
-fn lookup_only(n: usize) {
-    let path = TablePath::new(["bench", "t"]).expect("path");
-    let tmp = tempfile::tempdir().expect("dir");
-    let dir = std::env::var("BENCH_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or(tmp.path().into());
-    if !dir.join("CURRENT").exists() {
-        let sets = batches(n);
-        let rocks = RocksStore::open(&dir).expect("open");
-        let t = add_all(&rocks, &path, &sets);
-        rocks.flush().expect("flush");
-        println!("add {:.0} ns/record", per(t, n));
-    }
-    let rocks = RocksStore::open(&dir).expect("open");
-    let (many, one) = lookups(&rocks, &path, n);
-    println!("rocksdb {n}: get_records(1000 ids) {many:.0} ns/id, get_record {one:.0} ns/id");
 }

@@ -145,7 +145,7 @@ pub(crate) fn conform(
 
 /// Re-labels a stored-form batch with a (widened) stored schema.
 pub(crate) fn relabel(batch: &RecordBatch, stored: &SchemaRef) -> Result<RecordBatch> {
-    if batch.schema_ref() == stored {
+    if Arc::ptr_eq(batch.schema_ref(), stored) || batch.schema_ref() == stored {
         return Ok(batch.clone());
     }
     let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));

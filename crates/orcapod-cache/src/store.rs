@@ -192,8 +192,10 @@ pub struct StoreOptions {
     /// `fsync` the write-ahead log on every write (slow, survives power loss). Without it a
     /// completed write survives a process crash, and [`Store::flush`] makes it durable.
     pub sync_writes: bool,
-    /// Size of the block cache shared by reads.
+    /// Size of RocksDB's block cache (blocks as read from disk, uncompressed).
     pub block_cache_bytes: usize,
+    /// Memory for recently decoded chunks (a point lookup decodes one whole chunk).
+    pub chunk_cache_bytes: usize,
     /// Size of a memtable before it is written to an SST file.
     pub write_buffer_bytes: usize,
     /// Write RocksDB's informational `LOG` file (for diagnosis). Off by default: with
@@ -207,6 +209,7 @@ impl Default for StoreOptions {
         StoreOptions {
             sync_writes: false,
             block_cache_bytes: 64 << 20,
+            chunk_cache_bytes: 64 << 20,
             write_buffer_bytes: 64 << 20,
             verbose_log: false,
         }

@@ -176,3 +176,59 @@ fn killed_writer_leaves_only_whole_transactions() {
         "a gap in committed transactions"
     );
 }
+
+#[test]
+fn large_batches_split_into_chunks_and_stay_addressable() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = path(&["big"]);
+    let n = 5000;
+    let ids: Vec<String> = (0..n).map(|i| format!("id{i:05}")).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let xs: Vec<i64> = (0..n as i64).collect();
+    {
+        let store = RocksStore::open(dir.path()).unwrap();
+        store.create_index(&t, "x").unwrap();
+        store
+            .add_records(&t, records(&id_refs, &xs), OnDuplicate::Error)
+            .unwrap();
+        assert!(
+            store.scan(&t).unwrap().count() > 1,
+            "one 5000-row batch should span chunks"
+        );
+    }
+    let store = RocksStore::open(dir.path()).unwrap();
+    let all = rows(&store.get_all(&t).unwrap());
+    assert_eq!(all.len(), n);
+    assert!(
+        all.iter()
+            .enumerate()
+            .all(|(i, (id, x))| *id == ids[i] && *x == i as i64)
+    );
+    let wanted = [4999usize, 0, 2500, 1234, 4096, 17];
+    let want_ids: Vec<&[u8]> = wanted.iter().map(|i| ids[*i].as_bytes()).collect();
+    let got = rows(&store.get_records(&t, &want_ids).unwrap());
+    let expected: Vec<(String, i64)> = wanted
+        .iter()
+        .map(|i| (ids[*i].clone(), *i as i64))
+        .collect();
+    assert_eq!(got, expected);
+    for i in wanted {
+        let hit = store
+            .get_records_with_column_value(&t, "x", Value::Int(i as i64))
+            .unwrap();
+        assert_eq!(rows(&hit), vec![(ids[i].clone(), i as i64)]);
+        let by_name = store
+            .get_records_with_column_value(&t, "name", Value::Str(format!("n{i}")))
+            .unwrap();
+        assert_eq!(rows(&by_name).len(), 1);
+    }
+    // Duplicates inside the big batch are still detected across chunks.
+    let again = store
+        .add_records(
+            &t,
+            records(&["id04999", "fresh"], &[1, 2]),
+            OnDuplicate::Skip,
+        )
+        .unwrap();
+    assert_eq!((again.written, again.skipped), (1, 1));
+}

@@ -1,4 +1,4 @@
-//! Cluster execution for orcapod: run packet functions as Slurm job arrays.
+//! Cluster execution for orcapod: run packet functions as Slurm job arrays (or Ray jobs).
 //!
 //! [`SlurmExecutor`] is an ordinary [`DynExecutor`](orcapod_executor::DynExecutor): give it
 //! to a function pod (or to a pipeline with `RunConfig::executor`) and every batch of packets
@@ -59,6 +59,8 @@
 //! * [`worker`]: the worker entry point; [`task`]: the task-directory protocol.
 //! * [`SlurmExecutor`], [`ClusterRun`] (a non-blocking submission that cancels its jobs
 //!   when dropped), [`Resources`], [`RetryPolicy`], [`CancelToken`].
+//! * [`RayExecutor`]: the same worker tasks on a Ray cluster, one Ray job per batch through
+//!   Ray's Jobs REST API (plain HTTP, no client library).
 
 mod assemble;
 mod backend;

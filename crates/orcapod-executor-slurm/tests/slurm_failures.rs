@@ -9,7 +9,10 @@ mod functions;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{cluster, input_batch, int_source, int_source_with, ints, squeue_states, wait_until};
+use common::{
+    cluster, input_batch, int_source, int_source_with, ints, squeue_states, squeue_states_by_name,
+    wait_until,
+};
 use orcapod_executor::{DynExecutor, ExecutorError, FailureKind, FunctionPod};
 use orcapod_executor_slurm::{CancelToken, RetryPolicy, SlurmError};
 
@@ -263,4 +266,33 @@ fn tasks_cancelled_by_someone_else_fail_their_packets() {
         "{}",
         out.failures()[0].message
     );
+}
+
+#[test]
+fn async_execution_waits_without_blocking_and_a_dropped_future_cancels() {
+    let Some(c) = cluster("async_execution_waits_without_blocking_and_a_dropped_future_cancels")
+    else {
+        return;
+    };
+    let f = functions::square();
+    let input = ints((0..10).collect());
+    let out = futures::executor::block_on(c.slurm.execute_async(&f, &input)).unwrap();
+    let local = orcapod_executor::LocalExecutor.execute(&f, &input).unwrap();
+    assert_eq!(out.columns()[0].to_data(), local.columns()[0].to_data());
+
+    let name = format!("orcapod-async-drop-{}", std::process::id());
+    let slurm = c.slurm.with_job_name(&name);
+    let sleepy = functions::sleepy();
+    let input = ints(vec![600]);
+    let mut pending = slurm.execute_async(&sleepy, &input);
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(pending.as_mut().poll(&mut cx).is_pending());
+    wait_until(30, "the task to run", || {
+        squeue_states_by_name(&name).iter().any(|s| s == "RUNNING")
+    });
+    drop(pending);
+    wait_until(15, "the job to leave the queue", || {
+        squeue_states_by_name(&name).is_empty()
+    });
 }

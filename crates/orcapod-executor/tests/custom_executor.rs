@@ -118,3 +118,62 @@ fn custom_executor_is_checked_on_the_dynamic_path() {
         .unwrap();
     assert_eq!(column_values(&out, "y"), [0, -1, -2, -3].map(Value::Int));
 }
+
+/// Records the size of every batch it is given; asks pods for batches of at least `min`.
+#[derive(Clone, Debug)]
+struct RecordingExecutor {
+    min: usize,
+    sizes: Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl DynExecutor for RecordingExecutor {
+    fn executor_type_id(&self) -> &str {
+        "recording.v0"
+    }
+
+    fn preferred_min_batch_rows(&self) -> usize {
+        self.min
+    }
+
+    fn execute(&self, function: &dyn PacketFunction, input: &InputBatch) -> Result<BatchOutput> {
+        self.sizes.lock().unwrap().push(input.num_rows());
+        function.call_batch(input)
+    }
+
+    fn with_options(&self, _options: &ExecutorOptions) -> Result<Self> {
+        Ok(self.clone())
+    }
+
+    fn with_options_dyn(&self, options: &ExecutorOptions) -> Result<Arc<dyn DynExecutor>> {
+        Ok(Arc::new(self.with_options(options)?))
+    }
+}
+
+impl Executor<BlockingKind> for RecordingExecutor {}
+
+#[test]
+fn pods_start_their_chunks_at_the_executors_preferred_batch_size() {
+    let f = FunctionBuilder::new("inc")
+        .input::<i64>("x")
+        .output::<i64>("y")
+        .build(|x: i64| x + 1);
+    for (min, expected) in [
+        (1, vec![1, 2, 4, 8, 10]),
+        (8, vec![8, 16, 1]),
+        (usize::MAX, vec![20, 5]),
+    ] {
+        let exec = RecordingExecutor {
+            min,
+            sizes: Arc::default(),
+        };
+        let out = FunctionPod::new(f.clone())
+            .with_max_chunk_rows(20)
+            .with_executor(exec.clone())
+            .process(&[int_source(25)])
+            .unwrap()
+            .materialize()
+            .unwrap();
+        assert_eq!(out.num_rows(), 25);
+        assert_eq!(*exec.sizes.lock().unwrap(), expected, "min {min}");
+    }
+}

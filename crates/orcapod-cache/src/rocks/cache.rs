@@ -28,8 +28,8 @@ impl ChunkCache {
         self.entries.get(path)?.get(&seq).map(|(b, _)| b.clone())
     }
 
-    pub(super) fn insert(&mut self, path: &str, seq: u64, batch: RecordBatch) {
-        let size = batch.get_array_memory_size();
+    /// Caches `batch` (about `size` bytes of memory).
+    pub(super) fn insert(&mut self, path: &str, seq: u64, batch: RecordBatch, size: usize) {
         if size > self.capacity / 4 {
             return;
         }

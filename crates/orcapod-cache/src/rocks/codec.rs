@@ -58,9 +58,7 @@ pub(super) fn decode_chunk(
         Some(Err(e)) => return Err(format!("undecodable chunk: {e}")),
         None => return Err("chunk holds no record batch".to_string()),
     };
-    if batch.schema_ref() == schema {
-        return Ok(batch);
-    }
+    // Label the batch with the table's own `Arc` so later schema checks are pointer checks.
     RecordBatch::try_new(Arc::clone(schema), batch.columns().to_vec())
         .map_err(|e| format!("chunk does not fit the table schema: {e}"))
 }

@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `m\0format_version` | ASCII decimal format version (`1`); written at creation |
 //! | `s\0<path>` | table schema: the schema message of an Arrow IPC stream (ids first: `__record_id: large_binary not null`, then the data columns) |
-//! | `c\0<path>\0<seq: u64>` | one chunk: the rest of an IPC stream (dictionary + record-batch messages + end marker) holding the rows of one write; `schema ++ chunk` is a standard IPC stream |
+//! | `c\0<path>\0<seq: u64>` | one chunk: the rest of an IPC stream (dictionary + record-batch messages + end marker) holding consecutive rows of one write (about 16 KiB of Arrow data, 16 to 1024 rows; bigger writes are split); `schema ++ chunk` is a standard IPC stream |
 //! | `r\0<path>\0<record id>` | locator of a record: chunk `seq` (u64) + `row` (u32), 12 bytes |
 //! | `i\0<path>\0<column>` | empty: a secondary index on `column` is declared |
 //! | `x\0<path>\0<len: u32><column><len: u32><encoded value><record id>` | locator (as above) of the record whose `column` encodes to that value ([encoding](crate#lookups-and-indexes)) |
@@ -24,11 +24,16 @@
 //! process crash; [`flush`](crate::Store::flush) (or [`StoreOptions::sync_writes`]) makes it
 //! survive power loss too. Records are never rewritten, so chunk keys and locators are
 //! stable. A single record costs one chunk (an IPC message, a few hundred bytes of framing);
-//! batches amortise that.
+//! batches amortise that. The schema is stored once per table, not per chunk.
 //!
 //! Whole-table reads stream the `c\0<path>\0` range chunk by chunk. Lookups by id read the
-//! record keys with one batched multi-get, then each needed chunk once (recently decoded
-//! chunks are cached in memory).
+//! record keys with one batched multi-get, then each needed chunk once: a point lookup costs
+//! two key reads and the decoding of one (small) chunk. Recently decoded chunks are kept in
+//! memory ([`StoreOptions::chunk_cache_bytes`]); RocksDB's block cache
+//! ([`StoreOptions::block_cache_bytes`]), bloom filters (SST and memtable, so the duplicate
+//! check of new ids rarely touches disk) and a data-block hash index serve the key reads.
+//! RocksDB's informational `LOG` is limited to fatal messages unless
+//! [`StoreOptions::verbose_log`] is set (see there why).
 //!
 //! Opening refuses (with a typed [`StoreError`]): a directory locked by another process or
 //! handle (`Locked`), a damaged database (`Corrupt`), a newer format
@@ -185,18 +190,9 @@ impl RocksStore {
         // data-block hash index speeds up point lookups of record keys.
         opts.set_memtable_prefix_bloom_ratio(0.05);
         opts.set_memtable_whole_key_filtering(true);
-        match std::env::var("ORCAPOD_COMPRESSION").as_deref() {
-            Ok("none") => opts.set_compression_type(rocksdb::DBCompressionType::None),
-            Ok("lz4") => opts.set_compression_type(rocksdb::DBCompressionType::Lz4),
-            _ => {}
-        }
-        let options = match std::env::var("ORCAPOD_CACHE_MB") {
-            Ok(v) => StoreOptions {
-                block_cache_bytes: v.parse::<usize>().unwrap_or(64) << 20,
-                ..options
-            },
-            Err(_) => options,
-        };
+        // LZ4 decompresses several times faster than the default Snappy (point lookups
+        // that miss the caches are dominated by decompression).
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         let mut table = BlockBasedOptions::default();
         table.set_bloom_filter(10.0, false);
         table.set_data_block_index_type(rocksdb::DataBlockIndexType::BinaryAndHash);
@@ -217,11 +213,11 @@ impl RocksStore {
         let store = RocksStore {
             db,
             dir,
+            chunks: Mutex::new(ChunkCache::new(options.chunk_cache_bytes)),
             options,
             writer: Mutex::new(()),
             meta: Mutex::new(HashMap::new()),
             seqs: Mutex::new(HashMap::new()),
-            chunks: Mutex::new(ChunkCache::new(32 << 20)),
         };
         store.check_format()?;
         Ok(store)
@@ -316,7 +312,18 @@ impl RocksStore {
 
     /// A RocksDB iterator over the keys starting with `prefix`.
     pub(super) fn prefix_iter(&self, prefix: &[u8]) -> rocksdb::DBIterator<'_> {
+        self.prefix_iter_opt(prefix, true)
+    }
+
+    /// [`prefix_iter`](Self::prefix_iter); `fill_cache: false` keeps bulk reads (whole-table
+    /// scans) from evicting the record keys from RocksDB's block cache.
+    pub(super) fn prefix_iter_opt(
+        &self,
+        prefix: &[u8],
+        fill_cache: bool,
+    ) -> rocksdb::DBIterator<'_> {
         let mut ro = rocksdb::ReadOptions::default();
+        ro.fill_cache(fill_cache);
         ro.set_iterate_lower_bound(prefix.to_vec());
         ro.set_iterate_upper_bound(keys::upper_bound(prefix));
         self.db.iterator_opt(IteratorMode::Start, ro)

@@ -15,6 +15,9 @@ use crate::memory::concat_parts;
 use crate::path::TablePath;
 use crate::records::RecordSet;
 
+/// Approximate memory of a decoded chunk beyond its buffer (array and schema structs).
+const CHUNK_OVERHEAD: usize = 512;
+
 impl RocksStore {
     /// Streams `(seq, stored-form batch)` for every chunk of a table, in write order.
     pub(super) fn chunk_iter<'a>(
@@ -25,7 +28,7 @@ impl RocksStore {
         let prefix = keys::chunk_prefix(path);
         let table = table.clone();
         let name = path.to_string();
-        self.prefix_iter(&prefix).map(move |item| {
+        self.prefix_iter_opt(&prefix, false).map(move |item| {
             let (key, value) = item.map_err(|e| self.err(&e))?;
             let seq = keys::seq_of_chunk_key(&prefix, &key)
                 .ok_or_else(|| corrupt(&self.dir, format!("bad chunk key in '{name}'")))?;
@@ -42,14 +45,19 @@ impl RocksStore {
             return crate::schema::relabel(&batch, &table.stored);
         }
         let key = keys::chunk_key(&keys::chunk_prefix(path), seq);
+        // Decoded chunks are cached here; keep their raw blocks out of RocksDB's block cache,
+        // which then holds the record keys.
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.fill_cache(false);
         let value = self
             .db
-            .get_pinned(&key)
+            .get_pinned_opt(&key, &ro)
             .map_err(|e| self.err(&e))?
             .ok_or_else(|| corrupt(&self.dir, format!("chunk {seq} of '{name}' is missing")))?;
         let batch = decode_chunk(&table.bytes, &table.stored, &value)
             .map_err(|e| corrupt(&self.dir, format!("chunk {seq} of '{name}': {e}")))?;
-        lock(&self.chunks).insert(&name, seq, batch.clone());
+        // Decoded arrays share one buffer of about the value's size.
+        lock(&self.chunks).insert(&name, seq, batch.clone(), value.len() + CHUNK_OVERHEAD);
         Ok(batch)
     }
 

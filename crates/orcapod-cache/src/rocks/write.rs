@@ -22,20 +22,19 @@ use crate::value::{check_lookup_type, encode_column};
 /// invisible and harmlessly redone).
 const INDEX_BUILD_BATCH: usize = 100_000;
 
-/// Rows per chunk: a point lookup decodes one whole chunk, so chunks are kept near
-/// `CHUNK_TARGET_BYTES` of Arrow data (between `MIN_CHUNK_ROWS` and `MAX_CHUNK_ROWS` rows).
-fn chunk_rows(batch: &arrow_array::RecordBatch) -> usize {
-    if let Ok(v) = std::env::var("ORCAPOD_CHUNK_ROWS") {
-        return v.parse().unwrap_or(1024);
-    }
+/// Target Arrow size of one chunk: a point lookup reads and decodes a whole chunk.
+const CHUNK_TARGET_BYTES: usize = 16 << 10;
+/// Fewest rows per chunk (amortises the IPC framing of wide rows).
+const MIN_CHUNK_ROWS: usize = 16;
+/// Most rows per chunk.
+const MAX_CHUNK_ROWS: usize = 1024;
+
+/// Rows per chunk for `batch`: about `CHUNK_TARGET_BYTES` of data, clamped.
+pub(super) fn chunk_rows(batch: &arrow_array::RecordBatch) -> usize {
     let rows = batch.num_rows().max(1);
     let per_row = (batch.get_array_memory_size() / rows).max(1);
     (CHUNK_TARGET_BYTES / per_row).clamp(MIN_CHUNK_ROWS, MAX_CHUNK_ROWS)
 }
-
-const CHUNK_TARGET_BYTES: usize = 16 << 10;
-const MIN_CHUNK_ROWS: usize = 16;
-const MAX_CHUNK_ROWS: usize = 1024;
 
 impl Catalog for RocksStore {
     fn schema_of(&self, path: &TablePath) -> Result<Option<SchemaRef>> {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use orcapod_executor::{
     AnyKind, AsyncKind, BatchOutput, BlockingKind, CommandKind, DynExecutor, ExecutionData,
     Executor, ExecutorOptions, InputBatch, PacketFunction,
@@ -252,6 +253,25 @@ impl DynExecutor for RayExecutor {
         self.submit(function, input)
             .and_then(ClusterRun::wait)
             .map_err(|e| e.into_executor_error(RAY_EXECUTOR_TYPE_ID))
+    }
+
+    /// Submits at once (writing the task files and calling the scheduler), then waits on a
+    /// helper thread; dropping the future cancels the jobs.
+    fn execute_async<'a>(
+        &'a self,
+        function: &'a dyn PacketFunction,
+        input: &'a InputBatch,
+    ) -> BoxFuture<'a, orcapod_executor::Result<BatchOutput>> {
+        match self.submit(function, input) {
+            Ok(run) => Box::pin(async move {
+                run.into_future()
+                    .await
+                    .map_err(|e| e.into_executor_error(RAY_EXECUTOR_TYPE_ID))
+            }),
+            Err(e) => Box::pin(futures::future::ready(Err(
+                e.into_executor_error(RAY_EXECUTOR_TYPE_ID)
+            ))),
+        }
     }
 
     fn with_options(&self, options: &ExecutorOptions) -> orcapod_executor::Result<Self> {

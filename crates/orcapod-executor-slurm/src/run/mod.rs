@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use orcapod_executor::{BatchOutput, FunctionInfo, InputBatch, PacketFunction};
 
 use crate::assemble::Results;
 use crate::backend::Backend;
+use crate::config::CancelToken;
 use crate::error::{Result, SlurmError};
 use crate::ipc::read_output;
 use crate::settings::Settings;
@@ -296,10 +298,38 @@ impl ClusterRun {
     }
 
     /// [`wait`](Self::wait), also returning the run's [`RunStats`].
-    pub fn wait_with_stats(mut self) -> Result<(BatchOutput, RunStats)> {
+    pub fn wait_with_stats(self) -> Result<(BatchOutput, RunStats)> {
+        self.wait_watching(None)
+    }
+
+    /// Wait on a helper thread: the future resolves with the output, and dropping it before
+    /// then cancels the run's jobs. For async callers that must not block.
+    pub fn into_future(self) -> BoxFuture<'static, Result<BatchOutput>> {
+        let abandoned = CancelToken::new();
+        let guard = CancelOnDrop(abandoned.clone());
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("orcapod-cluster-wait".into())
+            .spawn(move || {
+                let _ = tx.send(self.wait_watching(Some(&abandoned)).map(|(out, _)| out));
+            });
+        Box::pin(async move {
+            let _guard = guard;
+            spawned.map_err(|e| SlurmError::io("cannot start a thread to wait for", "jobs", e))?;
+            rx.await
+                .unwrap_or_else(|_| Err(SlurmError::Cancelled { jobs: Vec::new() }))
+        })
+    }
+
+    fn wait_watching(mut self, stop: Option<&CancelToken>) -> Result<(BatchOutput, RunStats)> {
         let max = self.settings.poll_interval;
         let mut sleep = Duration::from_millis(20).min(max);
         while !self.poll()? {
+            if stop.is_some_and(CancelToken::is_cancelled) {
+                return Err(SlurmError::Cancelled {
+                    jobs: self.cancel_jobs(),
+                });
+            }
             std::thread::sleep(sleep);
             sleep = (sleep * 3 / 2).min(max);
         }
@@ -332,6 +362,15 @@ impl ClusterRun {
         self.active.clear();
         self.finished = true;
         jobs
+    }
+}
+
+/// Cancels a token when dropped (a dropped future abandons its run).
+struct CancelOnDrop(CancelToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

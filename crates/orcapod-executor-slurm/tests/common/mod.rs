@@ -85,8 +85,18 @@ pub fn ints(values: Vec<i64>) -> InputBatch {
 
 /// States `squeue` lists for a job (pending, running, completing; finished jobs are absent).
 pub fn squeue_states(job: &str) -> Vec<String> {
+    squeue(&["--jobs", job])
+}
+
+/// States `squeue` lists for the jobs of this name.
+pub fn squeue_states_by_name(name: &str) -> Vec<String> {
+    squeue(&["--name", name])
+}
+
+fn squeue(filter: &[&str]) -> Vec<String> {
     let out = Command::new("squeue")
-        .args(["--noheader", "--array", "--jobs", job, "--format=%T"])
+        .args(["--noheader", "--array", "--format=%T"])
+        .args(filter)
         .output()
         .expect("squeue");
     String::from_utf8_lossy(&out.stdout)
