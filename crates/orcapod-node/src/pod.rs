@@ -42,6 +42,11 @@ pub trait PodLike: Send + Sync + std::fmt::Debug {
     /// The same pod with its own executor re-derived with `options`.
     fn with_options(&self, options: &ExecutorOptions)
     -> orcapod_executor::Result<Arc<dyn PodLike>>;
+    /// The function's self-contained description (a command function's spec), if it has
+    /// one; saved pipelines carry it so that they can be rebuilt without code.
+    fn portable_spec(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 impl<F, E> PodLike for FunctionPod<F, E>
@@ -89,5 +94,8 @@ where
         options: &ExecutorOptions,
     ) -> orcapod_executor::Result<Arc<dyn PodLike>> {
         PodLike::with_executor(self, self.executor(), options)
+    }
+    fn portable_spec(&self) -> Option<serde_json::Value> {
+        self.function().portable_spec()
     }
 }

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use orcapod_cache::{StoreConfig, open_store};
 use orcapod_datagram::{DataType, Field, Schema, Source, SourceOptions, SourceOrigin, Stream};
 use orcapod_executor::{
-    DynExecutor, ExecutorOptions, FunctionInfo, FunctionPodStream, FunctionUri,
+    CommandPacketFunction, DynExecutor, ExecutorOptions, FunctionInfo, FunctionPod,
+    FunctionPodStream, FunctionUri,
 };
 use orcapod_hash::ContentHash;
 use serde::{Deserialize, Serialize};
@@ -91,6 +92,10 @@ struct SavedFunction {
     label: String,
     inputs: Vec<(String, String, bool)>,
     outputs: Vec<(String, String, bool)>,
+    /// A command function's portable spec: with it, the function is rebuilt without a
+    /// registry entry (and the pipeline can be exported as a declarative pipeline file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<serde_json::Value>,
 }
 
 /// How to treat functions and sources a load cannot rebuild.
@@ -211,6 +216,7 @@ impl Pipeline {
                         label: pod.label().to_string(),
                         inputs: pod.input_schema().fields().iter().map(type_name).collect(),
                         outputs: pod.output_schema().fields().iter().map(type_name).collect(),
+                        command: pod.portable_spec(),
                     });
                 }
                 NodeSpec::Unavailable { reason, .. } => {
@@ -329,7 +335,15 @@ impl Pipeline {
                 }
                 (_, _, Some(f)) => {
                     let uri = f.uri.join(":");
-                    match registry.get_function(&uri) {
+                    // A command function needs no registry entry: its saved spec rebuilds it.
+                    let rebuilt: Option<Arc<dyn PodLike>> =
+                        match (registry.get_function(&uri), &f.command) {
+                            (None, Some(spec)) => CommandPacketFunction::from_spec(spec)
+                                .ok()
+                                .map(|c| Arc::new(FunctionPod::new(c)) as Arc<dyn PodLike>),
+                            _ => None,
+                        };
+                    match registry.get_function(&uri).or(rebuilt.as_ref()) {
                         Some(pod) if !unavailable_input => b.add_function(pod.clone(), &inputs)?,
                         found => {
                             if mode != LoadMode::ReadOnly {

@@ -28,10 +28,37 @@ pub enum CliError {
     /// A pipeline could not be loaded or rendered.
     #[error(transparent)]
     Node(#[from] orcapod_node::NodeError),
+    /// A pipeline file is unreadable or has problems (each listed with `file:line:column`).
+    #[error(transparent)]
+    PipelineFile(#[from] crate::pipeline_file::PipelineFileError),
+    /// A run failed (fail-fast policy); the text is the summary table and the failure.
+    #[error("run failed:\n{0}")]
+    RunFailed(String),
+}
+
+impl CliError {
+    /// The process exit status for this error: 1 for a failed run, 2 for everything else
+    /// (bad arguments, invalid files, unreadable stores).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::RunFailed(_) => 1,
+            _ => 2,
+        }
+    }
 }
 
 /// Usage text.
 pub const USAGE: &str = "usage:
+  orcapod run FILE [--store DIR]        run a pipeline file (TOML; or a saved PIPELINE.json whose
+                                        functions are all commands); prints computed / cached /
+                                        failed per node (--store: use this RocksDB store)
+  orcapod plan FILE [--store DIR]       what a run would compute and what is cached (runs nothing)
+  orcapod show FILE NODE [--out OUT] [--limit N] [--all-columns] [--store DIR]
+                                        a node's rows as a table, or written to OUT (.csv,
+                                        .parquet, .arrow)
+  orcapod check FILE                    validate a pipeline file (every problem, with line:column)
+  orcapod export PIPELINE.json [--out FILE.toml]
+                                        a saved pipeline as a pipeline file
   orcapod hash FILE [--schema]          print the starfix hash of an Arrow IPC, Parquet or CSV
                                         file (--schema: the schema hash instead)
   orcapod tables STORE                  list the tables of a RocksDB store directory
@@ -41,7 +68,8 @@ pub const USAGE: &str = "usage:
                                         status rows of a node of a saved pipeline
   orcapod logs STORE PIPELINE.json NODE [--run RUN_ID]
                                         captured logs of a node's failed packets
-  orcapod graph PIPELINE.json [--svg]   render a saved pipeline as Graphviz DOT (or SVG via dot)
+  orcapod graph FILE [--svg]            render a pipeline file or saved PIPELINE.json as Graphviz
+                                        DOT (or SVG via dot)
   orcapod --help                        this text";
 
 /// Run the tool with `args` (without the program name); returns what to print on success.
@@ -54,6 +82,11 @@ pub fn run(args: &[String]) -> Result<String, CliError> {
         Some("status") => crate::inspect::status_or_logs(&args[1..], false),
         Some("logs") => crate::inspect::status_or_logs(&args[1..], true),
         Some("graph") => crate::inspect::graph(&args[1..]),
+        Some("run") => crate::inspect::pipeline_command("run", &args[1..]),
+        Some("plan") => crate::inspect::pipeline_command("plan", &args[1..]),
+        Some("check") => crate::inspect::pipeline_command("check", &args[1..]),
+        Some("show") => crate::inspect::show(&args[1..]),
+        Some("export") => crate::inspect::export(&args[1..]),
         Some(other) => Err(CliError::Usage(format!("unknown command '{other}'"))),
     }
 }

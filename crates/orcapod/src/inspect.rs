@@ -8,6 +8,7 @@ use orcapod_cache::{Store, StoreConfig, TablePath, open_store};
 use orcapod_node::{LoadMode, Pipeline, Registry, StoreObserver};
 
 use crate::cli::CliError;
+use crate::pipeline_file;
 
 fn open(dir: &str) -> Result<Arc<dyn Store>, CliError> {
     if !Path::new(dir).is_dir() {
@@ -26,7 +27,7 @@ fn positional<'a>(args: &'a [String], n: usize, what: &str) -> Result<Vec<&'a st
     for a in args {
         if skip {
             skip = false;
-        } else if a == "--limit" || a == "--run" {
+        } else if ["--limit", "--run", "--out", "--store"].contains(&a.as_str()) {
             skip = true;
         } else if !a.starts_with("--") {
             pos.push(a.as_str());
@@ -125,10 +126,62 @@ pub(crate) fn status_or_logs(args: &[String], logs: bool) -> Result<String, CliE
     })
 }
 
-/// `orcapod graph PIPELINE.json [--svg]`
+/// `orcapod run|plan|check FILE`
+pub(crate) fn pipeline_command(command: &str, args: &[String]) -> Result<String, CliError> {
+    let flags: &[&str] = if command == "check" {
+        &[]
+    } else {
+        &["--store"]
+    };
+    known_flags(args, flags)?;
+    let store = flag_value(args, "--store")?;
+    let pos = positional(args, 1, "pipeline FILE")?;
+    if pos.len() > 1 {
+        return Err(CliError::Usage(format!("unexpected argument '{}'", pos[1])));
+    }
+    match command {
+        "run" => pipeline_file::commands::run(pos[0], store),
+        "plan" => pipeline_file::commands::plan(pos[0], store),
+        _ => pipeline_file::commands::check(pos[0]),
+    }
+}
+
+/// `orcapod show FILE NODE [--out PATH] [--limit N] [--all-columns]`
+pub(crate) fn show(args: &[String]) -> Result<String, CliError> {
+    known_flags(args, &["--out", "--limit", "--all-columns", "--store"])?;
+    let store = flag_value(args, "--store")?;
+    let limit = match flag_value(args, "--limit")? {
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| CliError::Usage(format!("--limit takes a number, got '{v}'")))?,
+        None => 50,
+    };
+    let out = flag_value(args, "--out")?;
+    let pos = positional(args, 2, "pipeline FILE and NODE")?;
+    let all = args.iter().any(|a| a == "--all-columns");
+    pipeline_file::commands::show(pos[0], pos[1], out, limit, all, store)
+}
+
+/// `orcapod export PIPELINE.json [--out FILE.toml]`
+pub(crate) fn export(args: &[String]) -> Result<String, CliError> {
+    known_flags(args, &["--out"])?;
+    let out = flag_value(args, "--out")?;
+    let pos = positional(args, 1, "PIPELINE.json")?;
+    pipeline_file::commands::export_json(pos[0], out)
+}
+
+/// Whether `path` names a pipeline file rather than a saved JSON pipeline.
+fn is_pipeline_file(path: &str) -> bool {
+    Path::new(path).extension().is_none_or(|e| e != "json")
+}
+
+/// `orcapod graph FILE [--svg]` (FILE: a pipeline file, or a saved PIPELINE.json)
 pub(crate) fn graph(args: &[String]) -> Result<String, CliError> {
     known_flags(args, &["--svg"])?;
-    let pos = positional(args, 1, "PIPELINE.json")?;
+    let pos = positional(args, 1, "FILE")?;
+    if is_pipeline_file(pos[0]) {
+        return pipeline_file::commands::graph(pos[0], args.iter().any(|a| a == "--svg"));
+    }
     let text = std::fs::read_to_string(pos[0])
         .map_err(|e| CliError::Usage(format!("cannot read '{}': {e}", pos[0])))?;
     // Render the structure only: no store is opened and no function is needed.

@@ -38,6 +38,7 @@ pub use orcapod_operator as operator;
 
 pub mod cli;
 pub mod inspect;
+pub mod pipeline_file;
 
 /// The names most programs need.
 pub mod prelude {

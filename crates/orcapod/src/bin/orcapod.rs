@@ -4,6 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Slurm array tasks and Ray tasks of pipeline files re-run this binary as their worker
+    // (`orcapod --orcapod-worker DIR`); command functions need no registration.
+    orcapod_executor_slurm::worker::maybe_run_worker(
+        &orcapod_executor_slurm::FunctionRegistry::new(),
+    );
     let args: Vec<String> = std::env::args().skip(1).collect();
     match orcapod::cli::run(&args) {
         Ok(out) => {
@@ -13,7 +18,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let _ = writeln!(std::io::stderr().lock(), "orcapod: {e}");
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }
