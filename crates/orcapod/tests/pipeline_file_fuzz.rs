@@ -102,12 +102,68 @@ const TOKENS: &[&str] = &[
     "tags = []",
 ];
 
+/// Values for structure-preserving mutations (a key keeps its place, its value changes), so
+/// that many mutants are valid TOML and reach the checks past the parser.
+const VALUES: &[&str] = &[
+    "\"\"",
+    "\"x\"",
+    "\"join\"",
+    "\"filter\"",
+    "\"batch\"",
+    "\"animals\"",
+    "\"data\"",
+    "\"data/animals.csv\"",
+    "\"{path}\"",
+    "\"float?\"",
+    "\"list[str]\"",
+    "0",
+    "-1",
+    "2",
+    "1.5",
+    "true",
+    "[]",
+    "[\"a\", \"b\"]",
+    "[1, 2]",
+    "{}",
+    "{ a = \"int\" }",
+    "{ column = \"x\", op = \"<\", value = 1 }",
+    "{ and = [] }",
+    "{ not = { is_null = \"x\" } }",
+    "{ column = \"x\", in = [] }",
+    "\"../\"",
+    "\"/\"",
+    "\"sync\"",
+    "\"async\"",
+    "\"fail_fast\"",
+    "\"rocksdb\"",
+    "\"in_memory\"",
+    "\"thread_pool\"",
+    "\"slurm\"",
+];
+
+/// Replace the value of a random `key = value` line.
+fn revalue(rng: &mut Rng, bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let candidates: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains(" = "))
+        .collect();
+    if candidates.is_empty() {
+        return bytes.to_vec();
+    }
+    let i = candidates[rng.below(candidates.len())];
+    let key = lines[i].split(" = ").next().unwrap_or("").to_string();
+    lines[i] = format!("{key} = {}", VALUES[rng.below(VALUES.len())]);
+    lines.join("\n").into_bytes()
+}
+
 fn mutate(rng: &mut Rng, text: &str, corpus: &[String]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for _ in 0..1 + rng.below(4) {
         let len = bytes.len();
         let at = rng.below(len + 1);
-        match rng.below(8) {
+        match rng.below(11) {
+            8..=10 => bytes = revalue(rng, &bytes),
             0 if len > 0 => bytes[at.min(len - 1)] = rng.next() as u8,
             1 if len > 0 => {
                 let end = (at + 1 + rng.below(24)).min(len);
@@ -143,9 +199,17 @@ fn mutate(rng: &mut Rng, text: &str, corpus: &[String]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// How far an input got.
+#[derive(Debug, PartialEq)]
+enum Reached {
+    Rejected,
+    Accepted,
+    Built,
+}
+
 /// One input: read, build without a store, and round-trip what was accepted. `Err` holds a
 /// description of a broken property other than a panic.
-fn exercise(text: &str, path: &Path) -> Result<(), String> {
+fn exercise(text: &str, path: &Path) -> Result<Reached, String> {
     let file = match PipelineFile::parse(text, path) {
         Ok(f) => f,
         Err(PipelineFileError::Invalid { diagnostics }) => {
@@ -155,14 +219,18 @@ fn exercise(text: &str, path: &Path) -> Result<(), String> {
             if diagnostics.iter().any(|d| d.line == 0 || d.column == 0) {
                 return Err(format!("a problem without a position: {diagnostics:?}"));
             }
-            return Ok(());
+            return Ok(Reached::Rejected);
         }
         Err(other) => return Err(format!("unexpected error kind: {other}")),
     };
-    let _ = file.build_with_store(None);
+    let built = file.build_with_store(None).is_ok();
     let written = file.decl().to_toml(path.parent());
     match PipelineFile::parse(&written, path) {
-        Ok(again) if again.decl().nodes.len() == file.decl().nodes.len() => Ok(()),
+        Ok(again) if again.decl().nodes.len() == file.decl().nodes.len() => Ok(if built {
+            Reached::Built
+        } else {
+            Reached::Accepted
+        }),
         Ok(_) => Err(format!("round trip changed the nodes:\n{written}")),
         Err(e) => Err(format!("round trip rejected:\n{written}\n{e}")),
     }
@@ -215,13 +283,14 @@ fn regressions() -> Vec<&'static str> {
     ]
 }
 
-/// Fuzz for `duration` from `seed`; returns (iterations, failures).
-fn fuzz(seed: u64, duration: Duration, max_iterations: usize) -> (usize, Vec<String>) {
+/// Fuzz for `duration` from `seed`; returns (iterations, [rejected, accepted, built], failures).
+fn fuzz(seed: u64, duration: Duration, max_iterations: usize) -> (usize, [usize; 3], Vec<String>) {
     let s = setup();
     let mut rng = Rng(seed.max(1));
     let started = Instant::now();
     let mut failures = Vec::new();
     let mut n = 0;
+    let mut reached = [0usize; 3];
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pipeline-file-fuzz");
     while started.elapsed() < duration && n < max_iterations {
         let base = &s.corpus[rng.below(s.corpus.len())];
@@ -229,7 +298,10 @@ fn fuzz(seed: u64, duration: Duration, max_iterations: usize) -> (usize, Vec<Str
         n += 1;
         let outcome = catch_unwind(AssertUnwindSafe(|| exercise(&text, &s.path)));
         let problem = match outcome {
-            Ok(Ok(())) => continue,
+            Ok(Ok(r)) => {
+                reached[r as usize] += 1;
+                continue;
+            }
             Ok(Err(why)) => why,
             Err(panic) => format!(
                 "panic: {}",
@@ -245,21 +317,22 @@ fn fuzz(seed: u64, duration: Duration, max_iterations: usize) -> (usize, Vec<Str
         let _ = std::fs::write(&file, &text);
         failures.push(format!("{}: {problem}", file.display()));
     }
-    (n, failures)
+    (n, reached, failures)
 }
 
 #[test]
 fn regressions_pass() {
     let s = setup();
     for text in regressions() {
-        assert_eq!(exercise(text, &s.path), Ok(()), "{text}");
+        assert!(exercise(text, &s.path).is_ok(), "{text}");
     }
 }
 
 #[test]
 fn fuzz_smoke() {
-    let (n, failures) = fuzz(0x5eed, Duration::from_secs(20), 400);
-    assert!(n > 0);
+    let (n, reached, failures) = fuzz(0x5eed, Duration::from_secs(20), 400);
+    // The mutants must reach past the TOML parser, or the fuzzer tests nothing else.
+    assert!(n > 0 && reached[2] > 0, "{n} inputs, reached {reached:?}");
     assert!(
         failures.is_empty(),
         "{} failures in {n} inputs:\n{}",
@@ -279,9 +352,11 @@ fn fuzz_long() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let (n, failures) = fuzz(seed, Duration::from_secs(secs), usize::MAX);
+    let (n, [rejected, accepted, built], failures) =
+        fuzz(seed, Duration::from_secs(secs), usize::MAX);
     eprintln!(
-        "fuzzed {n} inputs in {secs} s (seed {seed}): {} failures",
+        "fuzzed {n} inputs in {secs} s (seed {seed}): {rejected} rejected with positioned \
+         problems, {accepted} accepted but not buildable, {built} built; {} failures",
         failures.len()
     );
     assert!(

@@ -17,7 +17,8 @@ use orcapod_node::{CacheMode, NodeId, OperatorSpec, Pipeline, PipelineBuilder, R
 
 use super::diag::Diags;
 use super::model::{ExecutorDecl, FunctionDecl, NodeKindDecl, OriginDecl, SourceDecl};
-use super::parse::{Parsed, command};
+use super::parse::Parsed;
+use super::parse_nodes::command;
 
 /// Build the nodes listed in `order` (see `validate::wiring`).
 pub(crate) fn pipeline(

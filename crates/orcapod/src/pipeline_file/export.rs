@@ -87,13 +87,22 @@ pub fn decl_from_json(text: &str) -> Result<PipelineDecl, PipelineFileError> {
         .get("nodes")
         .and_then(J::as_array)
         .ok_or_else(|| not_declarative("no 'nodes' list (not a saved orcapod pipeline)".into()))?;
-    let labels: Vec<String> = nodes_json
-        .iter()
-        .map(|n| n.get("label").and_then(J::as_str).unwrap_or("").to_string())
-        .collect();
-    let mut nodes = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
     for n in nodes_json {
-        let label = n.get("label").and_then(J::as_str).unwrap_or("").to_string();
+        let mut raw = n.get("label").and_then(J::as_str).unwrap_or("");
+        // An unlabelled source is labelled by its kind (`CSVSource_1`); its source id says more.
+        if let Some(s) = n.get("source") {
+            let kind = s.get("kind").and_then(J::as_str).unwrap_or("");
+            if !kind.is_empty() && raw.starts_with(kind) {
+                raw = s.get("source_id").and_then(J::as_str).unwrap_or(raw);
+            }
+        }
+        let label = declarable_label(raw, &labels);
+        labels.push(label);
+    }
+    let mut nodes = Vec::new();
+    for (n, label) in nodes_json.iter().zip(&labels) {
+        let label = label.clone();
         let from = n
             .get("inputs")
             .and_then(J::as_array)
@@ -140,6 +149,40 @@ pub fn decl_from_json(text: &str) -> Result<PipelineDecl, PipelineFileError> {
         run: RunDecl::default(),
         nodes,
     })
+}
+
+/// A pipeline-file label for a saved label: file sources are labelled with their path by
+/// default, which becomes the file stem; other characters outside letters, digits, '_', '-'
+/// and '.' become '_'; repeats get a numeric suffix. Labels are not part of any identity.
+fn declarable_label(raw: &str, taken: &[String]) -> String {
+    let base = if raw.contains('/') {
+        Path::new(raw)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        raw.to_string()
+    };
+    let mut label: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_-.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !label.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        label.insert_str(0, "node_");
+    }
+    let mut candidate = label.clone();
+    let mut k = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{label}_{k}");
+        k += 1;
+    }
+    candidate
 }
 
 fn source(label: &str, s: &J) -> Result<SourceDecl, PipelineFileError> {

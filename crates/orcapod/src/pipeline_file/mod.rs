@@ -35,8 +35,8 @@
 //! let bad = text.replace("from = \"people\"", "from = \"peeple\"").replace("op = \">=\"", "op = \"=>\"");
 //! let err = PipelineFile::parse(&bad, &dir.path().join("pipeline.toml")).unwrap_err();
 //! let msg = err.to_string();
-//! assert!(msg.contains("pipeline.toml:13:8: unknown label 'peeple'"), "{msg}");
-//! assert!(msg.contains("pipeline.toml:14:33: the predicate of operator 'adults': unknown comparison '=>'"), "{msg}");
+//! assert!(msg.contains("pipeline.toml:12:8: unknown label 'peeple'"), "{msg}");
+//! assert!(msg.contains("pipeline.toml:13:36: the predicate of operator 'adults': unknown comparison '=>'"), "{msg}");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -46,6 +46,7 @@ mod diag;
 pub mod export;
 mod model;
 mod parse;
+mod parse_nodes;
 mod parse_ops;
 mod parse_run;
 mod plan;
