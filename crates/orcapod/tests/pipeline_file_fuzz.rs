@@ -278,8 +278,11 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Inputs found by fuzzing that once broke a property; each must now pass.
 fn regressions() -> Vec<&'static str> {
     vec![
-        // Placeholder for crashes found by the long fuzz run (see the module docs).
+        // A directory pattern that is not a valid file-name template.
         "format = \"orcapod-pipeline\"\nversion = 1\nname = \"r\"\n[sources.s]\ndirectory = \"../data/recordings\"\npattern = \"{\"\n",
+        // Seed 11: a file source with `tags = []` was accepted, but the writer dropped the
+        // empty list and the written file was rejected ("needs 'tags'").
+        "format = \"orcapod-pipeline\"\nversion = 1\nname = \"r\"\n[sources.animals]\nfile = \"data/animals.csv\"\ntags = []\n",
     ]
 }
 

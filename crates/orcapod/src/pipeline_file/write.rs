@@ -97,7 +97,9 @@ impl PipelineDecl {
                             }
                         }
                     }
-                    if !s.tags.is_empty() {
+                    // File sources need `tags` even when empty (found by fuzzing: an empty
+                    // list used to be dropped, and the written file was then rejected).
+                    if !s.tags.is_empty() || matches!(s.origin, OriginDecl::File(_)) {
                         t.insert("tags".into(), strings(&s.tags));
                     }
                     if s.source_id != n.label {
