@@ -10,6 +10,7 @@ mod function_pod;
 mod hash;
 mod operators;
 mod pipeline;
+mod row_hash;
 mod source_build;
 mod streaming_memory;
 mod sync_async;
@@ -20,6 +21,7 @@ use crate::scenario::Scenario;
 /// Every scenario, in the order `cargo xtask bench` runs them.
 pub const ALL: &[Scenario] = &[
     hash::SCENARIO,
+    row_hash::SCENARIO,
     channel_hop::SCENARIO,
     source_build::SCENARIO,
     operators::SCENARIO,

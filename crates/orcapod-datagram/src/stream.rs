@@ -381,12 +381,11 @@ impl Stream {
             return Ok(h.as_ref());
         }
         let packets = hashable_batch(&self.packet_batch()?)?;
-        let hasher = DataContext::default_context().arrow_hasher();
-        use rayon::prelude::*;
-        let hashes = (0..packets.num_rows())
-            .into_par_iter()
-            .map(|i| hasher.hash_batch(&packets.slice(i, 1)))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        // One pass over the batch (schema digest once, rows in parallel chunks), equal row by
+        // row to hashing each 1-row slice.
+        let hashes = DataContext::default_context()
+            .arrow_hasher()
+            .hash_rows(&packets)?;
         Ok(self
             .inner
             .packet_hashes

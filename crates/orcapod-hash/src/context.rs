@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use arrow_array::RecordBatch;
 use arrow_schema::Schema;
+use rayon::prelude::*;
 
 use crate::file::FILE_HASH_METHOD;
 use crate::semantic::{SEMANTIC_METHOD, SemanticHasher};
@@ -13,6 +14,9 @@ use crate::{ContentHash, HashError, Result};
 
 /// The method id of Arrow hashes (starfix layout, 35-byte digests).
 const ARROW_METHOD: &str = "arrow_v0.1";
+
+/// Row count from which [`ArrowHasher::hash_rows`] wraps digests into hashes in parallel.
+const PARALLEL_WRAP_ROWS: usize = 8192;
 
 /// The Arrow data hasher of a data context (method `arrow_v0.1`): starfix-compatible
 /// digests of schemas, record batches and multi-batch tables, wrapped as [`ContentHash`]es.
@@ -47,6 +51,41 @@ impl ArrowHasher {
     /// Hash of one record batch (schema and data).
     pub fn hash_batch(&self, batch: &RecordBatch) -> Result<ContentHash> {
         crate::arrow::hash_record_batch(batch, false).map(|d| self.wrap(d))
+    }
+
+    /// Hash of every row of `batch` as its own 1-row table: element `i` equals
+    /// `self.hash_batch(&batch.slice(i, 1))` bit for bit (same metadata handling), but the
+    /// schema digest and per-column set-up are computed once per batch and large batches are
+    /// hashed in parallel. See [`crate::arrow::hash_rows`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    /// use orcapod_hash::DataContext;
+    ///
+    /// let hasher = DataContext::default_context().arrow_hasher();
+    /// let batch = RecordBatch::try_from_iter([
+    ///     ("n", Arc::new(Int64Array::from(vec![7, 8])) as ArrayRef),
+    ///     ("s", Arc::new(StringArray::from(vec![Some("x"), None]))),
+    /// ])
+    /// .unwrap();
+    /// let rows = hasher.hash_rows(&batch).unwrap();
+    /// assert_eq!(rows[1], hasher.hash_batch(&batch.slice(1, 1)).unwrap());
+    /// assert_eq!(rows[0].method(), "arrow_v0.1");
+    /// ```
+    pub fn hash_rows(&self, batch: &RecordBatch) -> Result<Vec<ContentHash>> {
+        let digests = crate::arrow::hash_rows(batch, false)?;
+        // Wrapping allocates twice per row; on the calling thread alone it would cost a fifth
+        // of the hashing time, so large batches wrap on the pool too.
+        if digests.len() >= PARALLEL_WRAP_ROWS {
+            Ok(digests
+                .par_iter()
+                .with_min_len(PARALLEL_WRAP_ROWS / 2)
+                .map(|d| self.wrap(*d))
+                .collect())
+        } else {
+            Ok(digests.iter().map(|d| self.wrap(*d)).collect())
+        }
     }
 
     /// Hash of a table given as a schema and its batches; equal to the hash of the same

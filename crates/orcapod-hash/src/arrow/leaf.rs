@@ -15,7 +15,7 @@ use crate::Result;
 use crate::arrow::json::unsupported;
 
 /// Byte width of a fixed-width leaf type, `None` for variable-width and boolean types.
-fn fixed_width(dt: &DataType) -> Option<usize> {
+pub(super) fn fixed_width(dt: &DataType) -> Option<usize> {
     Some(match dt {
         DataType::Int8 | DataType::UInt8 => 1,
         DataType::Int16 | DataType::UInt16 | DataType::Float16 => 2,

@@ -9,6 +9,9 @@
 //!   data. Non-boolean data hashes the same however it is split into batches; boolean columns
 //!   are packed per batch (starfix quirk Q1).
 //! * [`hash_array`]: one array without a field; nullability comes from the data.
+//! * [`hash_rows`]: every row of a batch as its own 1-row table (equal to
+//!   `hash_record_batch(&batch.slice(i, 1), ..)` for row `i`), with the schema digest and all
+//!   per-column set-up done once per batch.
 //!
 //! `Utf8`/`LargeUtf8`, `Binary`/`LargeBinary`, `List`/`LargeList` and dictionary/plain encodings
 //! of the same values hash identically. Unsupported types (Null, Interval, views, unions,
@@ -32,6 +35,9 @@ mod bits;
 mod entries;
 mod json;
 mod leaf;
+mod row_feed;
+mod row_plan;
+mod rows;
 mod visit;
 
 #[cfg(test)]
@@ -47,6 +53,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{HashError, Result};
 use entries::{EntryMap, build};
+pub use rows::hash_rows;
 use visit::{Cx, Scratch, decode_dictionary, visit_all};
 
 /// 35-byte starfix digest: 3 version bytes `00 00 01` + SHA-256.
