@@ -219,3 +219,29 @@ fn dependents_of_a_broken_node_are_not_reported_again() {
         &[(5, 8, "file 'nope.csv' does not exist")],
     );
 }
+
+#[test]
+fn the_annotated_example_in_the_docs_is_valid() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/pipeline-format.md");
+    let text = std::fs::read_to_string(docs).unwrap();
+    let start = text.find("## A complete annotated example").unwrap();
+    let body_start = text[start..].find("```toml\n").unwrap() + start + "```toml\n".len();
+    let body_end = text[body_start..].find("```").unwrap() + body_start;
+    let example = &text[body_start..body_end];
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data/notes")).unwrap();
+    std::fs::write(
+        dir.path().join("data/samples.csv"),
+        "sample,site,ph,temp_c\nw01,river,7.2,14.5\nw02,well,7.0,11.0\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("data/notes/river_mon.txt"), "note\n").unwrap();
+    let file = PipelineFile::parse(example, &dir.path().join("pipeline.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let built = file
+        .build_with_store(None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = built.pipeline.run(&built.config).unwrap();
+    assert_eq!(report.output("fahrenheit").unwrap().num_rows(), 1);
+}
