@@ -69,15 +69,25 @@ if ! { [ -S /run/munge/munge.socket.2 ] && munge -n >/dev/null 2>&1; }; then
     touch "$D/munged.started"   # slurm-down.sh stops only a munged this script started
 fi
 
+# Only one cluster can listen on Slurm's ports: refuse to start a second one (whose daemons
+# would die at once while the readiness check below talked to the old cluster).
+if timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; then
+    echo "a Slurm controller is already running on this host; stop it first" \
+        "(scripts/slurm-down.sh ITS_DIR) or use it (export SLURM_CONF=ITS_DIR/slurm.conf)" >&2
+    exit 1
+fi
+
 slurmctld
 slurmd
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 for _ in $(seq 150); do
-    if srun -N1 -n1 --quiet true 2>/dev/null; then
+    if running "$D/slurmctld.pid" && running "$D/slurmd.pid" \
+        && srun -N1 -n1 --quiet true 2>/dev/null; then
         echo "slurm is up: export SLURM_CONF=$D/slurm.conf"
         exit 0
     fi
     sleep 0.2
 done
 echo "slurm did not come up" >&2
-tail -20 "$D"/log/*.log >&2
+for f in "$D"/log/*.log; do echo "== $f" >&2; tail -20 "$f" >&2; done
 exit 1

@@ -184,13 +184,19 @@ pub(crate) fn scancel(jobs: &[String]) -> Result<()> {
     }
 }
 
-/// Details of every task of an array job still known to the controller, by task index.
+/// Details of every task of an array job still known to the controller, by task index (none
+/// when the controller has forgotten the job).
 pub(crate) fn scontrol_details(job: &str) -> Result<HashMap<usize, JobDetail>> {
-    let out = run(
+    match run(
         "scontrol",
         &["show", "job", "--oneliner", job].map(str::to_string),
-    )?;
-    Ok(parse_scontrol(&out))
+    ) {
+        Ok(out) => Ok(parse_scontrol(&out)),
+        Err(SlurmError::CommandFailed { stderr, .. }) if stderr.contains("Invalid job id") => {
+            Ok(HashMap::new())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub(crate) fn parse_scontrol(out: &str) -> HashMap<usize, JobDetail> {

@@ -102,12 +102,13 @@ impl Backend for SlurmBackend {
             let detail = if uncertain {
                 JobDetail::default()
             } else {
-                details
-                    .entry(t.job)
-                    .or_insert_with(|| cli::scontrol_details(t.job).unwrap_or_default())
-                    .get(&t.index)
-                    .cloned()
-                    .unwrap_or_default()
+                // A failed `scontrol` (a busy controller) fails this query as a whole: the run
+                // loop tolerates that and asks again at the next queue poll, instead of
+                // reporting the task's failure without its exit code.
+                if !details.contains_key(t.job) {
+                    details.insert(t.job, cli::scontrol_details(t.job)?);
+                }
+                details[t.job].get(&t.index).cloned().unwrap_or_default()
             };
             states.push(TaskState::Ended {
                 kind: TaskFailureKind::from_state(&state.state),
