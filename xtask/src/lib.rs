@@ -19,9 +19,17 @@ use std::process::{Command, Stdio};
 pub use error::{Result, XtaskError};
 
 /// The workspace root (the parent of this crate's directory).
+///
+/// `cargo run` (and so `cargo xtask`) sets `CARGO_MANIFEST_DIR` for the process; it is read at
+/// run time first because a binary built from another checkout sharing this target directory
+/// would otherwise act on that checkout's sources.
 pub fn project_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.clone(), Path::to_path_buf)
 }
 
 /// The target directory: `$CARGO_TARGET_DIR` (relative to the root if relative) or `<root>/target`.

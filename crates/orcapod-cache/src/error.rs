@@ -36,6 +36,11 @@ pub enum PathProblem {
         /// The maximum depth ([`MAX_PATH_DEPTH`](crate::MAX_PATH_DEPTH)).
         max: usize,
     },
+    /// (RocksDB format 2) another table's path has the same 8-byte key token.
+    TokenCollision {
+        /// The path already owning the token.
+        other: String,
+    },
 }
 
 impl fmt::Display for PathProblem {
@@ -48,6 +53,10 @@ impl fmt::Display for PathProblem {
             PathProblem::TooDeep { depth, max } => {
                 write!(f, "{depth} components exceed the maximum depth {max}")
             }
+            PathProblem::TokenCollision { other } => write!(
+                f,
+                "its RocksDB key token collides with the existing table '{other}' (rename one)"
+            ),
         }
     }
 }
@@ -168,6 +177,28 @@ pub enum StoreError {
         /// The underlying message.
         detail: String,
     },
+    /// A cache hit whose stored result no longer matches what the function (or pod) now
+    /// declares, e.g. an output column changed type without a version bump. Nothing is
+    /// served from such a table; bump the function's major version (a new table) or remove it.
+    #[error("stale cached result in table '{path}', column '{column}': {detail}")]
+    StaleResult {
+        /// The table.
+        path: String,
+        /// The offending column.
+        column: String,
+        /// What differs.
+        detail: String,
+    },
+    /// Computing a missing result failed as a whole (not one packet: those are reported per
+    /// packet).
+    #[error("computing cache misses failed: {0}")]
+    Compute(#[from] orcapod_executor::ExecutorError),
+    /// Building cache keys or streams failed.
+    #[error(transparent)]
+    Datagram(#[from] orcapod_datagram::DatagramError),
+    /// Hashing a cache key failed.
+    #[error(transparent)]
+    Hash(#[from] orcapod_hash::HashError),
     /// An Arrow operation failed (encoding, concatenation, ...).
     #[error("arrow error while {context}: {source}")]
     Arrow {

@@ -65,6 +65,7 @@
 //! (timestamp µs). Nulls never match. A column declared with [`Store::create_index`] is looked
 //! up through a hash map (memory) or a key range (RocksDB) instead of a scan.
 
+pub mod cached;
 mod error;
 mod lookup;
 mod memory;
@@ -74,6 +75,7 @@ mod records;
 mod rocks;
 mod schema;
 mod store;
+pub mod time;
 mod value;
 
 pub use error::{PathProblem, Result, StoreError};

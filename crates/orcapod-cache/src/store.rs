@@ -114,12 +114,68 @@ pub trait Store: Send + Sync + fmt::Debug {
         self.get_records_where(path, &[(column, value)])
     }
 
+    /// For each of `values`, the id of the most recently written record of `path` whose
+    /// `column` equals it, or `None` (also when the table does not exist).
+    ///
+    /// This is the batched form of "latest record with this key" that result caches ask for
+    /// every packet of a chunk: stores answer it from a secondary index on `column` in one
+    /// pass (RocksDB: one iterator seeking each value's index prefix, no record decoding);
+    /// without an index, or in this default implementation, it is one equality lookup per
+    /// value. Value-matching rules are those of
+    /// [`get_records_where`](Self::get_records_where).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{RecordBatch, StringArray};
+    /// use arrow_schema::{DataType, Field, Schema};
+    /// use orcapod_cache::{InMemoryStore, OnDuplicate, RecordSet, Store, TablePath};
+    /// use orcapod_datagram::Value;
+    ///
+    /// let store = InMemoryStore::new();
+    /// let path = TablePath::new(["results"])?;
+    /// store.create_index(&path, "key")?;
+    /// let schema = Arc::new(Schema::new(vec![Field::new("key", DataType::Utf8, false)]));
+    /// let rows = |keys: Vec<&str>| RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(keys))]);
+    /// store.add_records(&path, RecordSet::new([b"r1".to_vec(), b"r2".to_vec()], rows(vec!["a", "b"])?)?, OnDuplicate::Error)?;
+    /// store.add_records(&path, RecordSet::new([b"r3".to_vec()], rows(vec!["a"])?)?, OnDuplicate::Error)?;
+    /// let ids = store.latest_ids_where(&path, "key", &[Value::from("a"), Value::from("z"), Value::from("b")])?;
+    /// assert_eq!(ids, vec![Some(b"r3".to_vec()), None, Some(b"r2".to_vec())]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn latest_ids_where(
+        &self,
+        path: &TablePath,
+        column: &str,
+        values: &[Value],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        latest_ids_by_lookup(self, path, column, values)
+    }
+
     /// Table paths starting with `prefix`, sorted.
     fn list_paths_under(&self, prefix: &[String]) -> Result<Vec<TablePath>> {
         let mut paths = self.list_paths()?;
         paths.retain(|p| p.starts_with(prefix));
         Ok(paths)
     }
+}
+
+/// [`Store::latest_ids_where`] as one equality lookup per value (the fallback of stores
+/// without an index on the column).
+pub(crate) fn latest_ids_by_lookup<S: Store + ?Sized>(
+    store: &S,
+    path: &TablePath,
+    column: &str,
+    values: &[Value],
+) -> Result<Vec<Option<Vec<u8>>>> {
+    values
+        .iter()
+        .map(|value| {
+            let found = store.get_records_where(path, &[(column, value.clone())])?;
+            Ok(found
+                .filter(|set| !set.is_empty())
+                .map(|set| set.id(set.len() - 1).to_vec()))
+        })
+        .collect()
 }
 
 /// One operation of a [`StoreTransaction`].

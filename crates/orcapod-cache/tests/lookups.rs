@@ -237,3 +237,94 @@ fn one_record_at_a_time_is_not_quadratic() {
         assert!(elapsed.as_secs() < 30, "{name}: {elapsed:?}");
     }
 }
+
+/// `latest_ids_where` answers many keys at once and agrees with the one-by-one lookup, with and
+/// without an index, in both stores: the most recently written match wins; unknown keys, nulls
+/// and missing tables give `None`; a missing column is a typed error naming it.
+#[test]
+fn batched_latest_ids_agree_with_single_lookups() {
+    for (name, store, _dir) in stores() {
+        let (plain, indexed) = (path(&["plain"]), path(&["indexed"]));
+        store.create_index(&indexed, "__input_data_hash").unwrap();
+        for t in [&plain, &indexed] {
+            let first = hashed(&["a", "b"], &["h1", "h2"], &[1, 2]);
+            store.add_records(t, first, OnDuplicate::Error).unwrap();
+            let second = hashed(&["c", "d", "e"], &["h1", "h3", "h1"], &[3, 4, 5]);
+            store.add_records(t, second, OnDuplicate::Error).unwrap();
+        }
+        let keys: Vec<Value> = ["h3", "h1", "nope", "h2", "h1"]
+            .iter()
+            .map(|k| Value::Str(k.to_string()))
+            .chain([Value::Null])
+            .collect();
+        let expected: Vec<Option<Vec<u8>>> = vec![
+            Some(b"d".to_vec()),
+            Some(b"e".to_vec()),
+            None,
+            Some(b"b".to_vec()),
+            Some(b"e".to_vec()),
+            None,
+        ];
+        for t in [&plain, &indexed] {
+            let got = store
+                .latest_ids_where(t, "__input_data_hash", &keys)
+                .unwrap();
+            assert_eq!(got, expected, "{name} {t}");
+            for (key, want) in keys.iter().zip(&expected) {
+                let one = store
+                    .get_records_with_column_value(t, "__input_data_hash", key.clone())
+                    .unwrap()
+                    .map(|s| s.id(s.len() - 1).to_vec());
+                assert_eq!(&one, want, "{name} {t} {key:?}");
+            }
+        }
+        let missing = path(&["missing"]);
+        assert_eq!(
+            store
+                .latest_ids_where(&missing, "__input_data_hash", &keys)
+                .unwrap(),
+            vec![None; keys.len()],
+            "{name}"
+        );
+        match store.latest_ids_where(&plain, "no_such_column", &keys) {
+            Err(StoreError::UnknownColumn { column, .. }) => assert_eq!(column, "no_such_column"),
+            other => panic!("{name}: expected UnknownColumn, got {other:?}"),
+        }
+    }
+}
+
+/// Large id lookups (answered by a table scan in RocksDB) return the same rows, in the asked
+/// order, as small ones (point reads): shuffled ids, repeats and unknown ids included.
+#[test]
+fn bulk_id_lookups_agree_with_point_lookups() {
+    for (name, store, _dir) in stores() {
+        let t = path(&["bulk"]);
+        let n = 12_000i64;
+        for start in (0..n).step_by(1000) {
+            let xs: Vec<i64> = (start..start + 1000).collect();
+            let ids: Vec<String> = xs.iter().map(|x| format!("id{x}")).collect();
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            store
+                .add_records(&t, records(&refs, &xs), OnDuplicate::Error)
+                .unwrap();
+        }
+        // A deterministic shuffle of every id, with a repeat and two unknown ids.
+        let mut asked: Vec<String> = (0..n).map(|i| format!("id{}", (i * 7919) % n)).collect();
+        asked.insert(5, "nope".into());
+        asked.push("id3".into());
+        asked.push("missing".into());
+        let refs: Vec<&[u8]> = asked.iter().map(|s| s.as_bytes()).collect();
+        let bulk = rows(&store.get_records(&t, &refs).unwrap());
+        assert_eq!(bulk.len(), n as usize, "{name}: each known id once");
+        let mut point = Vec::new();
+        for part in refs.chunks(100) {
+            point.extend(rows(&store.get_records(&t, part).unwrap()));
+        }
+        // Point lookups per part may repeat an id asked in two parts; keep first occurrences.
+        let mut seen = std::collections::HashSet::new();
+        point.retain(|(id, _)| seen.insert(id.clone()));
+        assert_eq!(bulk, point, "{name}");
+        assert_eq!(bulk[0], ("id0".to_string(), 0), "{name}");
+        assert_eq!(bulk[1], ("id7919".to_string(), 7919), "{name}");
+    }
+}

@@ -107,7 +107,7 @@ fn newer_format_version_is_refused() {
     filled_store(dir.path());
     {
         let db = rocksdb::DB::open_default(dir.path()).unwrap();
-        db.put(b"m\0format_version", b"2").unwrap();
+        db.put(b"m\0format_version", b"3").unwrap();
     }
     match RocksStore::open(dir.path()).unwrap_err() {
         StoreError::UnsupportedFormatVersion {
@@ -115,7 +115,7 @@ fn newer_format_version_is_refused() {
             supported,
             path,
         } => {
-            assert_eq!((found, supported, path.as_path()), (2, 1, dir.path()));
+            assert_eq!((found, supported, path.as_path()), (3, 2, dir.path()));
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -125,6 +125,45 @@ fn newer_format_version_is_refused() {
     }
     let err = RocksStore::open(dir.path()).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+}
+
+/// A format-1 directory (full table paths in every key) stays readable and writable: it
+/// keeps its own key layout; new directories use format 2 (8-byte table tokens).
+#[test]
+fn format_one_directories_keep_working_in_their_layout() {
+    let old = tempfile::tempdir().unwrap();
+    {
+        let db = rocksdb::DB::open_default(old.path()).unwrap();
+        db.put(b"m\0format_version", b"1").unwrap();
+    }
+    let new = tempfile::tempdir().unwrap();
+    let path = common::path(&["results", "of", "a", "function"]);
+    for dir in [old.path(), new.path()] {
+        {
+            let store = RocksStore::open(dir).unwrap();
+            store.create_index(&path, "name").unwrap();
+            let recs = common::records(&["a", "b"], &[1, 2]);
+            store.add_records(&path, recs, OnDuplicate::Error).unwrap();
+        }
+        let store = RocksStore::open(dir).unwrap();
+        assert_eq!(
+            common::rows(&store.get_all(&path).unwrap()),
+            vec![("a".to_string(), 1), ("b".to_string(), 2)]
+        );
+        let recs = common::records(&["c"], &[3]);
+        store.add_records(&path, recs, OnDuplicate::Error).unwrap();
+        let found = store
+            .latest_ids_where(&path, "name", &[orcapod_datagram::Value::from("n3")])
+            .unwrap();
+        assert_eq!(found, vec![Some(b"c".to_vec())]);
+        assert_eq!(store.list_paths().unwrap(), vec![path.clone()]);
+    }
+    let full_path_record = |dir: &std::path::Path| {
+        let db = rocksdb::DB::open_default(dir).unwrap();
+        db.get(b"r\0results/of/a/function\0a").unwrap().is_some()
+    };
+    assert!(full_path_record(old.path()), "format 1 keeps full paths");
+    assert!(!full_path_record(new.path()), "format 2 uses tokens");
 }
 
 #[test]

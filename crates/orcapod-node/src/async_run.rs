@@ -141,7 +141,20 @@ pub(crate) fn run_async(
                 .collect(),
         );
     }
-    let collectors: Vec<_> = senders.iter().map(|s| s.subscribe()).collect();
+    // Kept outputs are gathered; a sink nobody keeps still needs a reader (a broadcast
+    // without readers refuses sends), which drops its chunks as they come.
+    let kept = pipeline.kept_outputs(&config.keep_outputs);
+    let mut consumed = vec![false; n];
+    for node in &pipeline.nodes {
+        for input in &node.inputs {
+            consumed[input.0] = true;
+        }
+    }
+    let collectors: Vec<Option<(bool, orcapod_channel::Receiver<Chunk>)>> = senders
+        .iter()
+        .zip(kept.iter().zip(&consumed))
+        .map(|(s, (&keep, &consumed))| (keep || !consumed).then(|| (keep, s.subscribe())))
+        .collect();
     let errors: Errors = Arc::new(Mutex::new(Vec::new()));
     let ordered = needs_order(pipeline);
     let pipeline = Arc::new(pipeline.clone());
@@ -167,7 +180,17 @@ pub(crate) fn run_async(
     }
     let collect: Vec<_> = collectors
         .into_iter()
-        .map(|rx| pool.spawn_with_handle(async move { rx.collect_all().await }))
+        .flatten()
+        .map(|(keep, rx)| {
+            pool.spawn_with_handle(async move {
+                if keep {
+                    rx.collect_all().await
+                } else {
+                    while rx.recv().await.is_ok() {}
+                    Vec::new()
+                }
+            })
+        })
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| NodeError::Async(e.to_string()))?;
     let (results, chunks) = futures::executor::block_on(async {
@@ -191,8 +214,12 @@ pub(crate) fn run_async(
         return Err(e);
     }
     let mut outputs = BTreeMap::new();
-    for (node, parts) in pipeline.nodes.iter().zip(chunks) {
-        outputs.insert(node.label.clone(), concat(&parts, node)?);
+    let gathered = (0..n).filter(|&i| kept[i] || !consumed[i]);
+    for (i, parts) in gathered.zip(chunks) {
+        if kept[i] {
+            let node = &pipeline.nodes[i];
+            outputs.insert(node.label.clone(), concat(&parts, node)?);
+        }
     }
     let errors = std::mem::take(
         &mut *errors

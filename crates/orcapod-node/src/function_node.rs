@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, BooleanArray, LargeBinaryArray, LargeStringArray, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
+use orcapod_cache::cached::pod_entry_ids;
 use orcapod_cache::{OnDuplicate, RecordSet, Store, StoreTransaction, TablePath};
 use orcapod_datagram::constants::{
     self, INPUT_DATA_HASH_COL, NODE_CONTENT_HASH_COL, POD_TIMESTAMP,
 };
 use orcapod_datagram::{Stream, StreamIdentity};
 use orcapod_executor::{PacketError, pod_stream_identity};
-use orcapod_hash::DataContext;
 
 use crate::error::{NodeError, Result};
 use crate::observer::{Observer, PacketOutcome};
@@ -135,7 +135,7 @@ impl FunctionRun<'_> {
             .map(ToString::to_string)
             .collect();
         let node_hash = self.identity.content_hash.to_string();
-        let entry_ids = entry_ids(input, &packet_hashes, &node_hash)?;
+        let entry_ids = pod_entry_ids(input, &packet_hashes, &node_hash)?;
 
         // Phase 1a: this node's own pipeline records.
         let mut data_ids: Vec<Option<Vec<u8>>> = vec![None; n];
@@ -149,11 +149,13 @@ impl FunctionRun<'_> {
             .map(|d| d.as_ref().map(|_| PacketOutcome::Cached))
             .collect();
 
-        // Phase 1b: results of the same function on the same input packet (any pipeline).
+        // Phase 1b: results of the same function on the same input packet (any pipeline),
+        // looked up for all distinct packets at once.
         let mut pending_records: Vec<usize> = Vec::new();
         let mut to_compute: Vec<usize> = Vec::new();
         let mut first_by_hash: HashMap<&str, usize> = HashMap::new();
         let mut duplicates: Vec<(usize, usize)> = Vec::new();
+        let mut lookup_rows: Vec<usize> = Vec::new();
         for row in 0..n {
             if data_ids[row].is_some() {
                 continue;
@@ -164,18 +166,23 @@ impl FunctionRun<'_> {
                 continue;
             }
             first_by_hash.insert(hash, row);
-            let hit = store.get_records_with_column_value(
-                results_path,
-                INPUT_DATA_HASH_COL,
-                orcapod_datagram::Value::Str(hash.to_string()),
-            )?;
-            match hit {
-                Some(set) if !set.is_empty() => {
-                    data_ids[row] = Some(set.id(set.len() - 1).to_vec());
-                    outcomes[row] = Some(PacketOutcome::Cached);
-                    pending_records.push(row);
+            lookup_rows.push(row);
+        }
+        if !lookup_rows.is_empty() {
+            let values: Vec<orcapod_datagram::Value> = lookup_rows
+                .iter()
+                .map(|&r| orcapod_datagram::Value::Str(packet_hashes[r].clone()))
+                .collect();
+            let found = store.latest_ids_where(results_path, INPUT_DATA_HASH_COL, &values)?;
+            for (&row, id) in lookup_rows.iter().zip(found) {
+                match id {
+                    Some(id) => {
+                        data_ids[row] = Some(id);
+                        outcomes[row] = Some(PacketOutcome::Cached);
+                        pending_records.push(row);
+                    }
+                    None => to_compute.push(row),
                 }
-                _ => to_compute.push(row),
             }
         }
         if !pending_records.is_empty() {
@@ -334,14 +341,13 @@ fn read_data_ids(
     let Some(found) = store.get_records(records_path, entry_ids)? else {
         return Ok(());
     };
-    let mut by_entry: HashMap<&[u8], Vec<usize>> = HashMap::new();
-    for (row, id) in entry_ids.iter().enumerate() {
-        by_entry.entry(*id).or_default().push(row);
-    }
     let data = found.data();
     let col = binary_column(&data, DATA_ID_COL, label, records_path)?;
-    for r in 0..found.len() {
-        for &row in by_entry.get(found.id(r)).map_or(&[][..], Vec::as_slice) {
+    // One map entry per found record (not per input row): rows sharing an entry id (identical
+    // rows) look the same record up.
+    let position: HashMap<&[u8], usize> = (0..found.len()).map(|r| (found.id(r), r)).collect();
+    for (row, id) in entry_ids.iter().enumerate() {
+        if let Some(&r) = position.get(id) {
             data_ids[row] = Some(col.value(r).to_vec());
         }
     }
@@ -361,43 +367,6 @@ fn binary_column<'b>(
             path: path.to_string(),
             detail: format!("column {name} is missing or not large_binary"),
         })
-}
-
-/// The pipeline entry id of each row: the starfix hash of the row's tags (system tags included)
-/// plus the input packet hash and the node's content hash, as `b"arrow_v0.1:" + digest`.
-fn entry_ids(input: &Stream, packet_hashes: &[String], node_hash: &str) -> Result<Vec<Vec<u8>>> {
-    let batch = input.batch();
-    let mut fields = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for name in input.tag_columns().iter().chain(input.system_tag_columns()) {
-        if let (Some(f), Some(c)) = (input.field(name), batch.column_by_name(name)) {
-            fields.push(f.as_ref().clone());
-            columns.push(c.clone());
-        }
-    }
-    fields.push(ArrowField::new(
-        INPUT_DATA_HASH_COL,
-        ArrowType::LargeUtf8,
-        false,
-    ));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(
-        packet_hashes.iter(),
-    )));
-    fields.push(ArrowField::new(
-        NODE_CONTENT_HASH_COL,
-        ArrowType::LargeUtf8,
-        false,
-    ));
-    columns.push(Arc::new(LargeStringArray::from_iter_values(
-        std::iter::repeat_n(node_hash, input.num_rows()),
-    )));
-    let table = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
-    let hasher = DataContext::default_context().arrow_hasher();
-    use rayon::prelude::*;
-    (0..table.num_rows())
-        .into_par_iter()
-        .map(|i| Ok(hasher.hash_batch(&table.slice(i, 1))?.to_prefixed_digest()))
-        .collect()
 }
 
 pub(crate) fn take_rows(input: &Stream, rows: &[usize]) -> Result<Stream> {

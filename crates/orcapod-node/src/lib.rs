@@ -53,7 +53,7 @@ mod save;
 mod spec;
 mod store_observer;
 mod stored;
-mod time;
+use orcapod_cache::time;
 
 pub use dot::render_svg;
 pub use error::{NodeError, Result};
@@ -65,7 +65,7 @@ pub use observer::{
 pub use pipeline::Pipeline;
 pub use pod::PodLike;
 pub use progress::ProgressObserver;
-pub use run::{ErrorPolicy, NodeStats, RunConfig, RunMode, RunReport};
+pub use run::{ErrorPolicy, KeepOutputs, NodeStats, RunConfig, RunMode, RunReport};
 pub use save::{LoadMode, Registry, SAVE_FORMAT_VERSION};
 pub use spec::{LiteralSpec, OperatorSpec, PredicateSpec};
 pub use store_observer::{StoreObserver, TracingObserver};

@@ -223,9 +223,23 @@ impl Pipeline {
         let mut outputs: Vec<Option<Stream>> = vec![None; self.nodes.len()];
         let mut stats = Vec::with_capacity(self.nodes.len());
         let mut errors = Vec::new();
+        let kept = self.kept_outputs(&config.keep_outputs);
+        // Consumers still to run per node: an output nobody keeps is freed after its last.
+        let mut pending_consumers = vec![0usize; self.nodes.len()];
+        for node in &self.nodes {
+            for input in &node.inputs {
+                pending_consumers[input.0] += 1;
+            }
+        }
         for (i, node) in self.nodes.iter().enumerate() {
             let available: Option<Vec<Stream>> =
                 node.inputs.iter().map(|id| outputs[id.0].clone()).collect();
+            for input in &node.inputs {
+                pending_consumers[input.0] -= 1;
+                if pending_consumers[input.0] == 0 && !kept[input.0] {
+                    outputs[input.0] = None;
+                }
+            }
             let inputs = match (available, &node.spec) {
                 (
                     Some(inputs),
@@ -283,9 +297,25 @@ impl Pipeline {
             .nodes
             .iter()
             .zip(outputs)
-            .filter_map(|(n, o)| o.map(|s| (n.label.clone(), s)))
+            .zip(&kept)
+            .filter_map(|((n, o), keep)| o.filter(|_| *keep).map(|s| (n.label.clone(), s)))
             .collect();
         Ok((stats, named, errors))
+    }
+
+    /// Per node (topological order), whether `keep` keeps its output.
+    pub(crate) fn kept_outputs(&self, keep: &crate::run::KeepOutputs) -> Vec<bool> {
+        let mut consumed = vec![false; self.nodes.len()];
+        for node in &self.nodes {
+            for input in &node.inputs {
+                consumed[input.0] = true;
+            }
+        }
+        self.nodes
+            .iter()
+            .zip(consumed)
+            .map(|(node, consumed)| keep.keeps(&node.label, !consumed))
+            .collect()
     }
 
     pub(crate) fn function_run<'a>(

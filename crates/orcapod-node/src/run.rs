@@ -56,6 +56,54 @@ pub struct RunConfig {
     pub(crate) error_policy: ErrorPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
     pub(crate) chunk_rows: usize,
+    pub(crate) keep_outputs: KeepOutputs,
+}
+
+/// Which node outputs a run keeps in [`RunReport::outputs`].
+///
+/// Keeping every output (the default) is convenient for inspection but holds every node's
+/// full table until the run ends. With [`Sinks`](Self::Sinks) or [`Nothing`](Self::Nothing),
+/// a sync run frees each intermediate output as soon as its last consumer has run, and an
+/// async run never gathers intermediate chunks at all, so its memory stays bounded by the
+/// channel buffers plus what is kept (results still reach the store as usual).
+///
+/// ```
+/// use orcapod_node::{KeepOutputs, RunConfig};
+/// let cfg = RunConfig::new().keep_outputs(KeepOutputs::only(["summary"]));
+/// assert!(matches!(cfg.kept_outputs(), KeepOutputs::Only(labels) if labels.contains("summary")));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeepOutputs {
+    /// Every node's output.
+    #[default]
+    All,
+    /// Only the outputs of nodes nothing else consumes.
+    Sinks,
+    /// Only the outputs of these labels.
+    Only(std::collections::BTreeSet<String>),
+    /// No output (statistics, errors and the store only).
+    Nothing,
+}
+
+impl KeepOutputs {
+    /// Keep only the outputs of `labels`.
+    pub fn only<I, S>(labels: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        KeepOutputs::Only(labels.into_iter().map(Into::into).collect())
+    }
+
+    /// Whether the output of node `label` is kept; `is_sink`: nothing consumes it.
+    pub(crate) fn keeps(&self, label: &str, is_sink: bool) -> bool {
+        match self {
+            KeepOutputs::All => true,
+            KeepOutputs::Sinks => is_sink,
+            KeepOutputs::Only(labels) => labels.contains(label),
+            KeepOutputs::Nothing => false,
+        }
+    }
 }
 
 impl Default for RunConfig {
@@ -71,6 +119,7 @@ impl Default for RunConfig {
             error_policy: ErrorPolicy::Continue,
             observer: None,
             chunk_rows: 1024,
+            keep_outputs: KeepOutputs::All,
         }
     }
 }
@@ -142,6 +191,15 @@ impl RunConfig {
         self.chunk_rows = rows.max(1);
         self
     }
+    /// Which node outputs the run report keeps (default: all).
+    pub fn keep_outputs(mut self, keep: KeepOutputs) -> Self {
+        self.keep_outputs = keep;
+        self
+    }
+    /// The output-retention setting.
+    pub fn kept_outputs(&self) -> &KeepOutputs {
+        &self.keep_outputs
+    }
     /// Pipeline options merged with a node's own (the node's win).
     pub(crate) fn options_for(&self, label: &str) -> ExecutorOptions {
         let mut merged = self.executor_options.clone();
@@ -200,7 +258,7 @@ pub struct RunReport {
     pub run_id: String,
     /// Per node, in topological order.
     pub nodes: Vec<NodeStats>,
-    /// Output stream of every node, by label.
+    /// Output stream of every node, by label (only those kept: see [`KeepOutputs`]).
     pub outputs: BTreeMap<String, Stream>,
     /// Every packet failure (error policy `Continue`).
     pub errors: Vec<(String, PacketError)>,

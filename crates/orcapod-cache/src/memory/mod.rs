@@ -8,7 +8,7 @@
 
 mod table;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use arrow_array::LargeBinaryArray;
@@ -21,6 +21,7 @@ use crate::path::TablePath;
 use crate::plan::{Catalog, plan};
 use crate::records::{RecordSet, WriteSummary};
 use crate::store::{RecordSetIter, Store, StoreConfig, StoreTransaction};
+use crate::value::encode_value;
 use table::MemTable;
 
 /// A store held in memory: the default for tests and one-off runs.
@@ -125,11 +126,12 @@ impl Store for InMemoryStore {
         let Some(table) = state.tables.get(path) else {
             return Ok(None);
         };
-        let mut seen = HashSet::with_capacity(ids.len());
+        // Each row at most once: a bitmap over the table's rows, cheaper than hashing.
+        let mut seen = vec![false; table.num_rows()];
         let rows: Vec<usize> = ids
             .iter()
             .filter_map(|id| table.row_of(id))
-            .filter(|r| seen.insert(*r))
+            .filter(|&r| !std::mem::replace(&mut seen[r], true))
             .collect();
         table.rows_at(&rows)
     }
@@ -203,6 +205,42 @@ impl Store for InMemoryStore {
             }
         }
         concat_parts(&table.stored, parts)
+    }
+
+    fn latest_ids_where(
+        &self,
+        path: &TablePath,
+        column: &str,
+        values: &[Value],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        {
+            let state = self.read();
+            let Some(table) = state.tables.get(path) else {
+                return Ok(vec![None; values.len()]);
+            };
+            if let Some(index) = table.indexes.get(column) {
+                let err = |reason: String| StoreError::Index {
+                    path: path.to_string(),
+                    column: column.to_string(),
+                    reason,
+                };
+                return values
+                    .iter()
+                    .map(|value| {
+                        let Some(key) = encode_value(value).map_err(err)? else {
+                            return Ok(None);
+                        };
+                        // Index rows are global row numbers in write order: the last is the
+                        // most recent.
+                        Ok(index
+                            .get(&key)
+                            .and_then(|rows| rows.last())
+                            .and_then(|&row| table.id_at(row)))
+                    })
+                    .collect();
+            }
+        }
+        crate::store::latest_ids_by_lookup(self, path, column, values)
     }
 
     fn create_index(&self, path: &TablePath, column: &str) -> Result<()> {

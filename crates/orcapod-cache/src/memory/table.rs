@@ -60,6 +60,11 @@ impl MemTable {
         self.ids.contains_key(id)
     }
 
+    /// Number of rows.
+    pub(super) fn num_rows(&self) -> usize {
+        self.rows
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.rows == 0
     }
@@ -160,6 +165,20 @@ impl MemTable {
     fn locate(&self, row: usize) -> (usize, usize) {
         let c = self.starts.partition_point(|&s| s <= row) - 1;
         (c, row - self.starts[c])
+    }
+
+    /// The record id of global row `row`.
+    pub(super) fn id_at(&self, row: usize) -> Option<Vec<u8>> {
+        use arrow_array::Array;
+        if row >= self.rows {
+            return None;
+        }
+        let (c, r) = self.locate(row);
+        let ids = self.chunks[c]
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow_array::LargeBinaryArray>()?;
+        (r < ids.len()).then(|| ids.value(r).to_vec())
     }
 
     /// Rows at global positions `rows` (in that order).

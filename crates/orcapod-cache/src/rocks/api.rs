@@ -50,6 +50,15 @@ impl Store for RocksStore {
         self.where_impl(path, constraints)
     }
 
+    fn latest_ids_where(
+        &self,
+        path: &TablePath,
+        column: &str,
+        values: &[Value],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        self.latest_ids_impl(path, column, values)
+    }
+
     fn create_index(&self, path: &TablePath, column: &str) -> Result<()> {
         self.create_index_impl(path, column)
     }

@@ -1,4 +1,5 @@
-//! The on-disk key grammar (format version 1). See the [module docs](super) for the table.
+//! The on-disk key grammar (format versions 1 and 2). See the [module docs](super) for the
+//! table.
 
 use crate::error::{Result, StoreError};
 use crate::path::TablePath;
@@ -6,24 +7,73 @@ use crate::path::TablePath;
 /// Key of the format marker; its value is the ASCII decimal format version.
 pub(super) const FORMAT_VERSION_KEY: &[u8] = b"m\0format_version";
 /// The format version this build writes and the newest it reads.
-pub(super) const FORMAT_VERSION: u64 = 1;
+pub(super) const FORMAT_VERSION: u64 = 2;
+/// Prefix of the table-token keys (format 2): `t\0<token>` → the table's joined path.
+pub(super) const TOKEN_PREFIX: &[u8] = b"t\0";
+
+/// How table paths appear inside keys.
+///
+/// Format 1 spells the whole joined path (plus a NUL) in every chunk, record and index key;
+/// with the long paths of function tables (uri + schema hash, ~200 bytes) most of each key
+/// was the path, which RocksDB compares, logs and stores for every record. Format 2 uses an
+/// 8-byte token, the first bytes of SHA-256 of the joined path; `t\0<token>` maps it back to
+/// the path and guards against collisions at table creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum KeyFormat {
+    /// Format 1: `<joined path>\0`.
+    FullPath,
+    /// Format 2: an 8-byte token.
+    Token,
+}
+
+impl KeyFormat {
+    /// The key format of a store of format `version`.
+    pub(super) fn of_version(version: u64) -> Self {
+        if version >= 2 {
+            KeyFormat::Token
+        } else {
+            KeyFormat::FullPath
+        }
+    }
+
+    /// The bytes that name `path` inside chunk, record and index keys (prefix-free).
+    pub(super) fn segment(self, path: &TablePath) -> Vec<u8> {
+        let joined = path.joined();
+        match self {
+            KeyFormat::FullPath => {
+                let mut seg = Vec::with_capacity(joined.len() + 1);
+                seg.extend_from_slice(joined.as_bytes());
+                seg.push(0);
+                seg
+            }
+            KeyFormat::Token => {
+                use sha2::Digest;
+                sha2::Sha256::digest(joined.as_bytes())[..8].to_vec()
+            }
+        }
+    }
+}
+
+/// `t\0<token>` → the joined path of the table with that token (format 2).
+pub(super) fn token_key(segment: &[u8]) -> Vec<u8> {
+    let mut key = TOKEN_PREFIX.to_vec();
+    key.extend_from_slice(segment);
+    key
+}
 /// Prefix of every table-schema key.
 pub(super) const SCHEMA_PREFIX: &[u8] = b"s\0";
 
-fn with_path(tag: u8, path: &TablePath, terminated: bool, extra: usize) -> Vec<u8> {
-    let joined = path.joined();
-    let mut key = Vec::with_capacity(3 + joined.len() + extra);
+/// `<tag>\0<table segment>`.
+fn tagged(tag: u8, segment: &[u8], extra: usize) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 + segment.len() + extra);
     key.extend([tag, 0]);
-    key.extend_from_slice(joined.as_bytes());
-    if terminated {
-        key.push(0);
-    }
+    key.extend_from_slice(segment);
     key
 }
 
 /// `s\0<path>` → table schema.
 pub(super) fn schema_key(path: &TablePath) -> Vec<u8> {
-    with_path(b's', path, false, 0)
+    tagged(b's', path.joined().as_bytes(), 0)
 }
 
 /// The path of a schema key.
@@ -40,12 +90,12 @@ pub(super) fn path_of_schema_key(key: &[u8]) -> Result<TablePath> {
         .map_err(|e| bad(format!("schema key holds an invalid path: {e}")))
 }
 
-/// `c\0<path>\0` — prefix of the chunk keys of a table.
-pub(super) fn chunk_prefix(path: &TablePath) -> Vec<u8> {
-    with_path(b'c', path, true, 8)
+/// `c\0<segment>` — prefix of the chunk keys of a table.
+pub(super) fn chunk_prefix(segment: &[u8]) -> Vec<u8> {
+    tagged(b'c', segment, 8)
 }
 
-/// `c\0<path>\0<seq: u64 BE>` → one IPC-encoded chunk.
+/// `c\0<segment><seq: u64 BE>` → one IPC-encoded chunk.
 pub(super) fn chunk_key(prefix: &[u8], seq: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + 8);
     key.extend_from_slice(prefix);
@@ -59,12 +109,12 @@ pub(super) fn seq_of_chunk_key(prefix: &[u8], key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(rest.try_into().ok()?))
 }
 
-/// `r\0<path>\0` — prefix of the record keys of a table.
-pub(super) fn record_prefix(path: &TablePath) -> Vec<u8> {
-    with_path(b'r', path, true, 32)
+/// `r\0<segment>` — prefix of the record keys of a table.
+pub(super) fn record_prefix(segment: &[u8]) -> Vec<u8> {
+    tagged(b'r', segment, 32)
 }
 
-/// `r\0<path>\0<record id>` → locator.
+/// `r\0<segment><record id>` → locator.
 pub(super) fn record_key(prefix: &[u8], id: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + id.len());
     key.extend_from_slice(prefix);
@@ -72,22 +122,22 @@ pub(super) fn record_key(prefix: &[u8], id: &[u8]) -> Vec<u8> {
     key
 }
 
-/// `i\0<path>\0` — prefix of the index declarations of a table.
-pub(super) fn index_decl_prefix(path: &TablePath) -> Vec<u8> {
-    with_path(b'i', path, true, 16)
+/// `i\0<segment>` — prefix of the index declarations of a table.
+pub(super) fn index_decl_prefix(segment: &[u8]) -> Vec<u8> {
+    tagged(b'i', segment, 16)
 }
 
-/// `i\0<path>\0<column>` → empty (an index declaration).
-pub(super) fn index_decl_key(path: &TablePath, column: &str) -> Vec<u8> {
-    let mut key = index_decl_prefix(path);
+/// `i\0<segment><column>` → empty (an index declaration).
+pub(super) fn index_decl_key(segment: &[u8], column: &str) -> Vec<u8> {
+    let mut key = index_decl_prefix(segment);
     key.extend_from_slice(column.as_bytes());
     key
 }
 
-/// `x\0<path>\0<len u32 BE><column><len u32 BE><encoded value>` — prefix of the index
+/// `x\0<segment><len u32 BE><column><len u32 BE><encoded value>` — prefix of the index
 /// entries of one value; an entry appends the record id and maps to a locator.
-pub(super) fn index_value_prefix(path: &TablePath, column: &str, value: &[u8]) -> Vec<u8> {
-    let mut key = with_path(b'x', path, true, 8 + column.len() + value.len() + 32);
+pub(super) fn index_value_prefix(segment: &[u8], column: &str, value: &[u8]) -> Vec<u8> {
+    let mut key = tagged(b'x', segment, 8 + column.len() + value.len() + 32);
     key.extend((column.len() as u32).to_be_bytes());
     key.extend_from_slice(column.as_bytes());
     key.extend((value.len() as u32).to_be_bytes());
@@ -139,9 +189,15 @@ mod tests {
         let a = TablePath::new(["a"]).unwrap();
         let ab = TablePath::new(["a", "b"]).unwrap();
         let abc = TablePath::new(["abc"]).unwrap();
-        let pa = record_prefix(&a);
-        assert!(!record_prefix(&ab).starts_with(&pa));
-        assert!(!record_prefix(&abc).starts_with(&pa));
+        for format in [KeyFormat::FullPath, KeyFormat::Token] {
+            let pa = record_prefix(&format.segment(&a));
+            assert!(!record_prefix(&format.segment(&ab)).starts_with(&pa));
+            assert!(!record_prefix(&format.segment(&abc)).starts_with(&pa));
+        }
+        assert_eq!(KeyFormat::FullPath.segment(&ab), b"a/b\0".to_vec());
+        assert_eq!(KeyFormat::Token.segment(&ab).len(), 8);
+        assert_eq!(KeyFormat::of_version(1), KeyFormat::FullPath);
+        assert_eq!(KeyFormat::of_version(FORMAT_VERSION), KeyFormat::Token);
         assert_eq!(upper_bound(b"c\0a\0"), b"c\0a\x01".to_vec());
         let l = Locator { seq: 7, row: 3 };
         assert_eq!(Locator::decode(&l.encode()), Some(l));

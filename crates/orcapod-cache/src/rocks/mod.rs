@@ -1,20 +1,27 @@
 //! [`RocksStore`]: the embedded persistent store, one RocksDB database per directory.
 //!
-//! # On-disk layout (format version 1)
+//! # On-disk layout (format version 2)
 //!
 //! One RocksDB database, default column family only. `<path>` is the table path's
-//! components joined by `/` (components never contain `/` or NUL, so `<path>\0` is
-//! prefix-free: no table's keys are a prefix range of another's). Integers are big-endian so
-//! keys sort numerically.
+//! components joined by `/`; `<tok>` is the table's 8-byte key token, the first bytes of
+//! SHA-256 of `<path>` (fixed length, so no table's keys are a prefix range of another's).
+//! Integers are big-endian so keys sort numerically.
 //!
 //! | key | value |
 //! |---|---|
-//! | `m\0format_version` | ASCII decimal format version (`1`); written at creation |
+//! | `m\0format_version` | ASCII decimal format version (`2`); written at creation |
 //! | `s\0<path>` | table schema: the schema message of an Arrow IPC stream (ids first: `__record_id: large_binary not null`, then the data columns) |
-//! | `c\0<path>\0<seq: u64>` | one chunk: the rest of an IPC stream (dictionary + record-batch messages + end marker) holding consecutive rows of one write (about 16 KiB of Arrow data, 16 to 1024 rows; bigger writes are split); `schema ++ chunk` is a standard IPC stream |
-//! | `r\0<path>\0<record id>` | locator of a record: chunk `seq` (u64) + `row` (u32), 12 bytes |
-//! | `i\0<path>\0<column>` | empty: a secondary index on `column` is declared |
-//! | `x\0<path>\0<len: u32><column><len: u32><encoded value><record id>` | locator (as above) of the record whose `column` encodes to that value ([encoding](crate#lookups-and-indexes)) |
+//! | `t\0<tok>` | `<path>`: the owner of the token (a second table with the same token is refused) |
+//! | `c\0<tok><seq: u64>` | one chunk: the rest of an IPC stream (dictionary + record-batch messages + end marker) holding consecutive rows of one write (about 16 KiB of Arrow data, 16 to 1024 rows; bigger writes are split); `schema ++ chunk` is a standard IPC stream |
+//! | `r\0<tok><record id>` | locator of a record: chunk `seq` (u64) + `row` (u32), 12 bytes |
+//! | `i\0<tok><column>` | empty: a secondary index on `column` is declared |
+//! | `x\0<tok><len: u32><column><len: u32><encoded value><record id>` | locator (as above) of the record whose `column` encodes to that value ([encoding](crate#lookups-and-indexes)) |
+//!
+//! Format 1 (still read and written in directories created with it) spells `<path>\0`
+//! where format 2 has `<tok>` and has no `t` keys. Tokens exist because function tables
+//! have paths of ~200 bytes (uri + schema hash): in format 1 most of every record, index and
+//! chunk key was the path, which RocksDB compared on every memtable insert and lookup and
+//! wrote to the log for every record.
 //!
 //! Each write (`add_records`, or a whole [`StoreTransaction`](crate::StoreTransaction))
 //! is **one** RocksDB `WriteBatch`: the chunk, its record keys, index entries and any schema
@@ -97,6 +104,8 @@ pub struct RocksStore {
     /// Next chunk sequence number per table; only ever advances, even on failed writes.
     seqs: Mutex<HashMap<TablePath, u64>>,
     chunks: Mutex<ChunkCache>,
+    /// How table paths appear in keys (from the directory's format version).
+    key_format: keys::KeyFormat,
 }
 
 /// Schema and indexes of one table.
@@ -210,7 +219,7 @@ impl RocksStore {
         let default_cf = ColumnFamilyDescriptor::new(DEFAULT_COLUMN_FAMILY_NAME, opts.clone());
         let db = DB::open_cf_descriptors(&opts, &dir, [default_cf])
             .map_err(|e| classify(&dir, &e, true))?;
-        let store = RocksStore {
+        let mut store = RocksStore {
             db,
             dir,
             chunks: Mutex::new(ChunkCache::new(options.chunk_cache_bytes)),
@@ -218,8 +227,10 @@ impl RocksStore {
             writer: Mutex::new(()),
             meta: Mutex::new(HashMap::new()),
             seqs: Mutex::new(HashMap::new()),
+            key_format: keys::KeyFormat::of_version(FORMAT_VERSION),
         };
-        store.check_format()?;
+        let version = store.check_format()?;
+        store.key_format = keys::KeyFormat::of_version(version);
         Ok(store)
     }
 
@@ -228,7 +239,8 @@ impl RocksStore {
         &self.dir
     }
 
-    fn check_format(&self) -> Result<()> {
+    /// Checks (or, for a new store, writes) the format marker; returns the format version.
+    fn check_format(&self) -> Result<u64> {
         let found = self.db.get(FORMAT_VERSION_KEY).map_err(|e| self.err(&e))?;
         let Some(raw) = found else {
             let empty = self.db.iterator(IteratorMode::Start).next().is_none();
@@ -241,10 +253,10 @@ impl RocksStore {
             let mut wo = rocksdb::WriteOptions::default();
             wo.set_sync(true);
             let version = FORMAT_VERSION.to_string();
-            return self
-                .db
+            self.db
                 .put_opt(FORMAT_VERSION_KEY, version.as_bytes(), &wo)
-                .map_err(|e| self.err(&e));
+                .map_err(|e| self.err(&e))?;
+            return Ok(FORMAT_VERSION);
         };
         let version = std::str::from_utf8(&raw)
             .ok()
@@ -258,7 +270,12 @@ impl RocksStore {
                 path: self.dir.clone(),
             });
         }
-        Ok(())
+        Ok(version)
+    }
+
+    /// The bytes naming `path` inside this store's chunk, record and index keys.
+    pub(super) fn segment(&self, path: &TablePath) -> Vec<u8> {
+        self.key_format.segment(path)
     }
 
     fn err(&self, e: &rocksdb::Error) -> StoreError {
@@ -289,7 +306,7 @@ impl RocksStore {
                 })
             }
         };
-        let prefix = keys::index_decl_prefix(path);
+        let prefix = keys::index_decl_prefix(&self.segment(path));
         let mut indexes = Vec::new();
         for key in self.keys_with_prefix(&prefix)? {
             let column = std::str::from_utf8(&key[prefix.len()..])

@@ -1,6 +1,6 @@
 //! Reads: chunk streaming, id lookups, equality lookups.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use arrow_array::RecordBatch;
 use arrow_select::interleave::interleave_record_batch;
@@ -14,9 +14,16 @@ use crate::lookup::{Constraint, matching_rows, resolve, take_rows};
 use crate::memory::concat_parts;
 use crate::path::TablePath;
 use crate::records::RecordSet;
+use crate::value::{check_lookup_type, encode_value};
 
 /// Approximate memory of a decoded chunk beyond its buffer (array and schema structs).
 const CHUNK_OVERHEAD: usize = 512;
+/// Id lookups at least this large may be answered by a table scan ...
+const BULK_LOOKUP_IDS: usize = 4096;
+/// ... when they ask for at least this many ids per chunk of the table. Measured: a point
+/// lookup (key read + locator) costs about as much as decoding 1/16 of a typical chunk, and
+/// a chunk holds 16 to 1024 rows, so above this ratio the scan reads less.
+const SCAN_IDS_PER_CHUNK: u64 = 16;
 
 impl RocksStore {
     /// Streams `(seq, stored-form batch)` for every chunk of a table, in write order.
@@ -25,7 +32,7 @@ impl RocksStore {
         path: &TablePath,
         table: &TableSchema,
     ) -> impl Iterator<Item = Result<(u64, RecordBatch)>> + 'a {
-        let prefix = keys::chunk_prefix(path);
+        let prefix = keys::chunk_prefix(&self.segment(path));
         let table = table.clone();
         let name = path.to_string();
         self.prefix_iter_opt(&prefix, false).map(move |item| {
@@ -44,7 +51,7 @@ impl RocksStore {
         if let Some(batch) = lock(&self.chunks).get(&name, seq) {
             return crate::schema::relabel(&batch, &table.stored);
         }
-        let key = keys::chunk_key(&keys::chunk_prefix(path), seq);
+        let key = keys::chunk_key(&keys::chunk_prefix(&self.segment(path)), seq);
         // Decoded chunks are cached here; keep their raw blocks out of RocksDB's block cache,
         // which then holds the record keys.
         let mut ro = rocksdb::ReadOptions::default();
@@ -111,7 +118,12 @@ impl RocksStore {
         };
         let mut seen = HashSet::with_capacity(ids.len());
         let wanted: Vec<&[u8]> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
-        let prefix = keys::record_prefix(path);
+        if wanted.len() >= BULK_LOOKUP_IDS
+            && wanted.len() as u64 >= SCAN_IDS_PER_CHUNK.saturating_mul(self.chunk_count(path)?)
+        {
+            return self.scan_for_ids(path, table, &wanted);
+        }
+        let prefix = keys::record_prefix(&self.segment(path));
         let keys: Vec<Vec<u8>> = wanted
             .iter()
             .map(|id| keys::record_key(&prefix, id))
@@ -132,6 +144,51 @@ impl RocksStore {
             }
         }
         self.gather(path, table, &locators)
+    }
+
+    /// [`get_records_impl`](Self::get_records_impl) for lookups that ask for a large part of
+    /// a table (a warm rerun reads back everything it wrote): one sequential pass over the
+    /// chunks, keeping the rows whose id is wanted, instead of a key read per id. Record ids
+    /// are unique per table (writes skip or refuse existing ids), so each wanted id is found at
+    /// most once.
+    fn scan_for_ids(
+        &self,
+        path: &TablePath,
+        table: &TableSchema,
+        wanted: &[&[u8]],
+    ) -> Result<Option<RecordSet>> {
+        let position: HashMap<&[u8], usize> =
+            wanted.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut found: Vec<Option<(usize, usize)>> = vec![None; wanted.len()];
+        let mut chunks = Vec::new();
+        for item in self.chunk_iter(path, table) {
+            let (seq, batch) = item?;
+            let ids = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<arrow_array::LargeBinaryArray>()
+                .ok_or_else(|| corrupt(&self.dir, format!("chunk {seq} of '{path}' has no ids")))?;
+            let mut used = false;
+            for row in 0..arrow_array::Array::len(ids) {
+                if let Some(&at) = position.get(ids.value(row))
+                    && found[at].is_none()
+                {
+                    found[at] = Some((chunks.len(), row));
+                    used = true;
+                }
+            }
+            if used {
+                chunks.push(batch);
+            }
+        }
+        let indices: Vec<(usize, usize)> = found.into_iter().flatten().collect();
+        if indices.is_empty() {
+            return Ok(None);
+        }
+        let refs: Vec<&RecordBatch> = chunks.iter().collect();
+        let batch = interleave_record_batch(&refs, &indices)
+            .map_err(StoreError::arrow("gathering scanned rows"))?;
+        RecordSet::from_stored(batch).map(Some)
     }
 
     pub(super) fn where_impl(
@@ -170,7 +227,7 @@ impl RocksStore {
         by: &Constraint,
         all: &[Constraint],
     ) -> Result<Option<RecordSet>> {
-        let prefix = keys::index_value_prefix(path, &by.column, &by.key);
+        let prefix = keys::index_value_prefix(&self.segment(path), &by.column, &by.key);
         let mut locators = Vec::new();
         for item in self.prefix_iter(&prefix) {
             let (_, value) = item.map_err(|e| self.err(&e))?;
@@ -188,6 +245,77 @@ impl RocksStore {
             return Ok(None);
         }
         RecordSet::from_stored(take_rows(found.as_stored_batch(), &rows)?).map(Some)
+    }
+
+    /// [`Store::latest_ids_where`](crate::Store::latest_ids_where): with an index on `column`,
+    /// one raw iterator seeks each value's index prefix (in key order, so the seeks move
+    /// forward through the index) and keeps the entry with the greatest locator, i.e. the
+    /// record written last; the record id is the entry key's suffix, so no chunk is decoded.
+    pub(super) fn latest_ids_impl(
+        &self,
+        path: &TablePath,
+        column: &str,
+        values: &[Value],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        let meta = self.meta(path)?;
+        let Some(table) = &meta.table else {
+            return Ok(vec![None; values.len()]);
+        };
+        if meta
+            .indexes
+            .binary_search_by(|c| c.as_str().cmp(column))
+            .is_err()
+        {
+            return crate::store::latest_ids_by_lookup(self, path, column, values);
+        }
+        let index = table
+            .data
+            .index_of(column)
+            .map_err(|_| StoreError::UnknownColumn {
+                path: path.to_string(),
+                column: column.to_string(),
+            })?;
+        let err = |reason: String| StoreError::Index {
+            path: path.to_string(),
+            column: column.to_string(),
+            reason,
+        };
+        check_lookup_type(table.data.field(index).data_type()).map_err(err)?;
+        let segment = self.segment(path);
+        let mut prefixes: Vec<(Vec<u8>, usize)> = Vec::with_capacity(values.len());
+        for (i, value) in values.iter().enumerate() {
+            if let Some(key) = encode_value(value).map_err(err)? {
+                prefixes.push((keys::index_value_prefix(&segment, column, &key), i));
+            }
+        }
+        prefixes.sort_unstable();
+        let mut out = vec![None; values.len()];
+        let Some(first) = prefixes.first() else {
+            return Ok(out);
+        };
+        let table_prefix = keys::index_value_prefix(&segment, column, &[]);
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_lower_bound(first.0.clone());
+        ro.set_iterate_upper_bound(keys::upper_bound(&table_prefix[..table_prefix.len() - 4]));
+        let mut iter = self.db.raw_iterator_opt(ro);
+        for (prefix, slot) in &prefixes {
+            iter.seek(prefix);
+            let mut latest: Option<(Locator, Vec<u8>)> = None;
+            while let (Some(key), Some(value)) = (iter.key(), iter.value()) {
+                let Some(id) = key.strip_prefix(prefix.as_slice()) else {
+                    break;
+                };
+                let locator = Locator::decode(value)
+                    .ok_or_else(|| corrupt(&self.dir, format!("bad index entry in '{path}'")))?;
+                if latest.as_ref().is_none_or(|(l, _)| locator > *l) {
+                    latest = Some((locator, id.to_vec()));
+                }
+                iter.next();
+            }
+            iter.status().map_err(|e| self.err(&e))?;
+            out[*slot] = latest.map(|(_, id)| id);
+        }
+        Ok(out)
     }
 
     pub(super) fn list_paths_impl(&self) -> Result<Vec<TablePath>> {

@@ -46,7 +46,7 @@ impl Catalog for RocksStore {
     }
 
     fn existing(&self, path: &TablePath, ids: &LargeBinaryArray) -> Result<Vec<bool>> {
-        let prefix = keys::record_prefix(path);
+        let prefix = keys::record_prefix(&self.segment(path));
         let mut keys: Vec<(Vec<u8>, usize)> = ids
             .iter()
             .enumerate()
@@ -81,6 +81,34 @@ impl RocksStore {
         wo
     }
 
+    /// The number of chunk sequence numbers `path` has used: an upper bound of its chunk
+    /// count (failed writes also use one), without allocating.
+    pub(super) fn chunk_count(&self, path: &TablePath) -> Result<u64> {
+        if let Some(next) = lock(&self.seqs).get(path) {
+            return Ok(*next);
+        }
+        self.last_seq_plus_one(path)
+    }
+
+    /// One more than the greatest chunk sequence number stored for `path` (0 if none).
+    fn last_seq_plus_one(&self, path: &TablePath) -> Result<u64> {
+        let prefix = keys::chunk_prefix(&self.segment(path));
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_lower_bound(prefix.clone());
+        ro.set_iterate_upper_bound(keys::upper_bound(&prefix));
+        let mut it = self.db.raw_iterator_opt(ro);
+        it.seek_to_last();
+        match it.key() {
+            Some(key) => Ok(keys::seq_of_chunk_key(&prefix, key)
+                .ok_or_else(|| super::corrupt(&self.dir, format!("bad chunk key in '{path}'")))?
+                .saturating_add(1)),
+            None => {
+                it.status().map_err(|e| self.err(&e))?;
+                Ok(0)
+            }
+        }
+    }
+
     /// Allocates the next chunk sequence number of `path` (never reused in this session).
     fn allocate_seq(&self, path: &TablePath) -> Result<u64> {
         let mut seqs = lock(&self.seqs);
@@ -88,23 +116,33 @@ impl RocksStore {
             *next += 1;
             return Ok(*next - 1);
         }
-        let prefix = keys::chunk_prefix(path);
-        let mut ro = rocksdb::ReadOptions::default();
-        ro.set_iterate_lower_bound(prefix.clone());
-        ro.set_iterate_upper_bound(keys::upper_bound(&prefix));
-        let mut it = self.db.raw_iterator_opt(ro);
-        it.seek_to_last();
-        let next = match it.key() {
-            Some(key) => keys::seq_of_chunk_key(&prefix, key)
-                .ok_or_else(|| super::corrupt(&self.dir, format!("bad chunk key in '{path}'")))?
-                .saturating_add(1),
-            None => {
-                it.status().map_err(|e| self.err(&e))?;
-                0
-            }
-        };
+        let next = self.last_seq_plus_one(path)?;
         seqs.insert(path.clone(), next + 1);
         Ok(next)
+    }
+
+    /// Format 2: records `t\0<token>` → path with a table's schema, after checking that no
+    /// other table already owns the token (64-bit tokens make a collision astronomically
+    /// unlikely; it would still be refused rather than mix two tables' keys).
+    fn claim_token(&self, wb: &mut WriteBatch, path: &TablePath) -> Result<()> {
+        if self.key_format != keys::KeyFormat::Token {
+            return Ok(());
+        }
+        let key = keys::token_key(&self.segment(path));
+        let joined = path.joined();
+        match self.db.get_pinned(&key).map_err(|e| self.err(&e))? {
+            Some(owner) if owner.as_ref() != joined.as_bytes() => Err(StoreError::InvalidPath {
+                path: path.components().to_vec(),
+                problem: crate::error::PathProblem::TokenCollision {
+                    other: String::from_utf8_lossy(&owner).into_owned(),
+                },
+            }),
+            Some(_) => Ok(()),
+            None => {
+                wb.put(&key, joined.as_bytes());
+                Ok(())
+            }
+        }
     }
 
     /// Applies a transaction as one WriteBatch.
@@ -118,6 +156,7 @@ impl RocksStore {
             if p.schema_changed {
                 let bytes = encode_schema(&stored)?;
                 wb.put(keys::schema_key(&p.path), &bytes);
+                self.claim_token(&mut wb, &p.path)?;
                 let table = TableSchema {
                     data: p.schema.clone(),
                     stored: stored.clone(),
@@ -166,9 +205,10 @@ impl RocksStore {
         indexes: &[String],
     ) -> Result<()> {
         let batch = relabel(records.as_stored_batch(), stored)?;
-        let chunk_prefix = keys::chunk_prefix(path);
+        let segment = self.segment(path);
+        let chunk_prefix = keys::chunk_prefix(&segment);
         wb.put(keys::chunk_key(&chunk_prefix, seq), encode_chunk(&batch)?);
-        let prefix = keys::record_prefix(path);
+        let prefix = keys::record_prefix(&segment);
         let ids = records.ids();
         let mut key = Vec::with_capacity(prefix.len() + 64);
         for (row, id) in ids.iter().enumerate() {
@@ -195,7 +235,7 @@ impl RocksStore {
                 })?;
             for (row, value) in encoded.into_iter().enumerate() {
                 let Some(value) = value else { continue };
-                let mut key = keys::index_value_prefix(path, column, &value);
+                let mut key = keys::index_value_prefix(&segment, column, &value);
                 key.extend_from_slice(ids.value(row));
                 let loc = Locator {
                     seq,
@@ -220,6 +260,7 @@ impl RocksStore {
             reason,
         };
         let mut wb = WriteBatch::default();
+        let segment = self.segment(path);
         if let Some(table) = &meta.table {
             let field = table
                 .data
@@ -236,7 +277,7 @@ impl RocksStore {
                 let ids = RecordSet::from_stored(batch)?;
                 for (row, value) in encoded.into_iter().enumerate() {
                     let Some(value) = value else { continue };
-                    let mut key = keys::index_value_prefix(path, column, &value);
+                    let mut key = keys::index_value_prefix(&segment, column, &value);
                     key.extend_from_slice(ids.id(row));
                     let loc = Locator {
                         seq,
@@ -252,7 +293,7 @@ impl RocksStore {
                 }
             }
         }
-        wb.put(keys::index_decl_key(path, column), []);
+        wb.put(keys::index_decl_key(&segment, column), []);
         self.db
             .write_opt(wb, &self.write_options())
             .map_err(|e| self.err(&e))?;
