@@ -156,7 +156,10 @@ pub fn plan(pipeline: &Pipeline) -> orcapod_node::Result<Vec<PlannedNode>> {
             .iter()
             .filter(|(node, e)| *node == label && e.message == PLANNED)
             .count();
-        let upstream = view.inputs(id)?.iter().any(|i| pending[i.index()]);
+        let upstream = view
+            .inputs(id)?
+            .iter()
+            .any(|i| pending.get(i.index()).copied().unwrap_or(false));
         let node = PlannedNode {
             label,
             kind,
