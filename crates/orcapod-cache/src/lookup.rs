@@ -95,3 +95,30 @@ pub(crate) fn take_rows(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch
     take_record_batch(batch, &UInt32Array::from(rows.to_vec()))
         .map_err(StoreError::arrow("selecting matching rows"))
 }
+
+/// Stored-batch column indices for reading only `columns` of a table with data schema
+/// `schema`: the id column (0) first, then each named column. Unknown names are an error.
+pub(crate) fn projection(path: &str, schema: &Schema, columns: &[&str]) -> Result<Vec<usize>> {
+    let mut indices = Vec::with_capacity(columns.len() + 1);
+    indices.push(0);
+    for column in columns {
+        let i = schema
+            .index_of(column)
+            .map_err(|_| StoreError::UnknownColumn {
+                path: path.to_string(),
+                column: column.to_string(),
+            })?;
+        indices.push(i + 1);
+    }
+    Ok(indices)
+}
+
+/// `batch` reduced to `projection` (all columns when `None`).
+pub(crate) fn project(batch: RecordBatch, projection: Option<&[usize]>) -> Result<RecordBatch> {
+    match projection {
+        None => Ok(batch),
+        Some(p) => batch
+            .project(p)
+            .map_err(StoreError::arrow("projecting stored rows")),
+    }
+}

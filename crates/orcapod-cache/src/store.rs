@@ -39,6 +39,45 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Rows of `path` with the given ids (missing ids are ignored).
     fn get_records(&self, path: &TablePath, ids: &[&[u8]]) -> Result<Option<RecordSet>>;
 
+    /// [`get_records`](Self::get_records) reading only `columns` (plus the ids): callers that
+    /// need one or two columns of wide rows (e.g. the link column of pipeline records) avoid
+    /// copying the rest. An unknown column is [`StoreError::UnknownColumn`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{Int64Array, RecordBatch, StringArray};
+    /// use orcapod_cache::{InMemoryStore, OnDuplicate, RecordSet, Store, TablePath};
+    /// let store = InMemoryStore::new();
+    /// let path = TablePath::new(["t"])?;
+    /// let batch = RecordBatch::try_from_iter([
+    ///     ("x", Arc::new(Int64Array::from(vec![1, 2])) as _),
+    ///     ("wide", Arc::new(StringArray::from(vec!["...", "..."])) as _),
+    /// ])?;
+    /// store.add_records(&path, RecordSet::new([b"a".to_vec(), b"b".to_vec()], batch)?, OnDuplicate::Error)?;
+    /// let set = store.get_records_columns(&path, &[b"b"], &["x"])?.unwrap();
+    /// assert_eq!(set.data().num_columns(), 1);
+    /// assert_eq!(set.id(0), b"b");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn get_records_columns(
+        &self,
+        path: &TablePath,
+        ids: &[&[u8]],
+        columns: &[&str],
+    ) -> Result<Option<RecordSet>> {
+        let Some(schema) = self.table_schema(path)? else {
+            return Ok(None);
+        };
+        let p = crate::lookup::projection(&path.to_string(), &schema, columns)?;
+        match self.get_records(path, ids)? {
+            None => Ok(None),
+            Some(set) => {
+                let stored = crate::lookup::project(set.as_stored_batch().clone(), Some(&p))?;
+                RecordSet::from_stored(stored).map(Some)
+            }
+        }
+    }
+
     /// All rows of `path`, in write order.
     fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>>;
 

@@ -328,3 +328,45 @@ fn bulk_id_lookups_agree_with_point_lookups() {
         assert_eq!(bulk[1], ("id7919".to_string(), 7919), "{name}");
     }
 }
+
+/// Projected id lookups return exactly the chosen columns of the rows plain lookups return,
+/// for small (point) and large (scan) lookups, and name an unknown column.
+#[test]
+fn projected_lookups_match_full_lookups() {
+    for (name, store, _dir) in stores() {
+        let t = path(&["projected"]);
+        let xs: Vec<i64> = (0..6000).collect();
+        let ids: Vec<String> = xs.iter().map(|x| format!("id{x}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        store
+            .add_records(&t, records(&refs, &xs), OnDuplicate::Error)
+            .unwrap();
+        let asked: Vec<&[u8]> = ids.iter().rev().map(|s| s.as_bytes()).collect();
+        for ask in [&asked[..3], &asked[..]] {
+            let full = store.get_records(&t, ask).unwrap().unwrap();
+            let part = store
+                .get_records_columns(&t, ask, &["name", "x"])
+                .unwrap()
+                .unwrap();
+            assert_eq!(part.len(), full.len(), "{name}");
+            let (pd, fd) = (part.data(), full.data());
+            let schema = pd.schema();
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            assert_eq!(names, vec!["name", "x"], "{name}");
+            for (i, column) in ["name", "x"].iter().enumerate() {
+                assert_eq!(
+                    pd.column(i),
+                    fd.column_by_name(column).unwrap(),
+                    "{name} {column}"
+                );
+            }
+            for r in 0..part.len() {
+                assert_eq!(part.id(r), full.id(r), "{name}");
+            }
+        }
+        match store.get_records_columns(&t, &asked[..2], &["nope"]) {
+            Err(StoreError::UnknownColumn { column, .. }) => assert_eq!(column, "nope"),
+            other => panic!("{name}: expected UnknownColumn, got {other:?}"),
+        }
+    }
+}

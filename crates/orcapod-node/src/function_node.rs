@@ -8,7 +8,6 @@
 //! and a rerun resumes without recomputing finished work. Identical input packets inside one run
 //! are computed once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, BooleanArray, LargeBinaryArray, LargeStringArray, RecordBatch};
@@ -25,6 +24,10 @@ use crate::error::{NodeError, Result};
 use crate::observer::{Observer, PacketOutcome};
 use crate::pod::PodLike;
 use crate::run::{ErrorPolicy, NodeStats};
+
+/// Hash maps keyed by ids and digests: ahash (randomly seeded, so still DoS-resistant) is
+/// several times faster than SipHash on these short keys, which warm reruns hash millions of.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// Pipeline-record column linking to the result record (0.1.4 name).
 pub const DATA_ID_COL: &str = "__data_id";
@@ -153,7 +156,7 @@ impl FunctionRun<'_> {
         // looked up for all distinct packets at once.
         let mut pending_records: Vec<usize> = Vec::new();
         let mut to_compute: Vec<usize> = Vec::new();
-        let mut first_by_hash: HashMap<&str, usize> = HashMap::new();
+        let mut first_by_hash: HashMap<&str, usize> = HashMap::default();
         let mut duplicates: Vec<(usize, usize)> = Vec::new();
         let mut lookup_rows: Vec<usize> = Vec::new();
         for row in 0..n {
@@ -338,7 +341,7 @@ fn read_data_ids(
     label: &str,
     data_ids: &mut [Option<Vec<u8>>],
 ) -> Result<()> {
-    let Some(found) = store.get_records(records_path, entry_ids)? else {
+    let Some(found) = store.get_records_columns(records_path, entry_ids, &[DATA_ID_COL])? else {
         return Ok(());
     };
     let data = found.data();
@@ -513,12 +516,26 @@ pub(crate) fn assemble(
         .iter()
         .filter_map(|&r| data_ids[r].as_deref())
         .collect();
+    // Only the output columns and their source info are read back (result rows also hold
+    // the input hash, execution metadata and a timestamp).
+    let outputs = run.pod.output_schema();
+    let mut wanted: Vec<String> = Vec::with_capacity(2 * outputs.len());
+    for field in outputs.fields() {
+        wanted.push(field.name.clone());
+        wanted.push(constants::source_info_column(&field.name));
+    }
     let found = if ids.is_empty() {
         None
     } else {
-        store.get_records(results_path, &ids)?
+        if let Some(schema) = store.table_schema(results_path)?
+            && let Some(missing) = wanted.iter().find(|c| schema.index_of(c).is_err())
+        {
+            return Err(stale(run, results_path, missing));
+        }
+        let columns: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        store.get_records_columns(results_path, &ids, &columns)?
     };
-    let mut position: HashMap<&[u8], usize> = HashMap::new();
+    let mut position: HashMap<&[u8], usize> = HashMap::default();
     if let Some(set) = &found {
         for i in 0..set.len() {
             position.insert(set.id(i), i);
@@ -553,7 +570,6 @@ pub(crate) fn assemble(
         }
     }
     let stored = found.map(|s| s.data());
-    let outputs = run.pod.output_schema();
     let mut source_fields = Vec::new();
     let mut source_columns = Vec::new();
     for field in outputs.fields() {

@@ -1,6 +1,5 @@
 //! [`CachedFunctionPod`]: a function pod whose output rows are kept in a store.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{RecordBatch, UInt32Array};
@@ -123,7 +122,7 @@ impl<F: KindedFunction + 'static, E: DynExecutor + Clone + 'static> CachedFuncti
         let n = input.num_rows();
         let refs: Vec<&[u8]> = entry_ids.iter().map(Vec::as_slice).collect();
         let stored = self.store.get_records(&path, &refs)?;
-        let position: HashMap<&[u8], usize> = stored
+        let position: std::collections::HashMap<&[u8], usize, ahash::RandomState> = stored
             .as_ref()
             .map(|s| (0..s.len()).map(|i| (s.id(i), i)).collect())
             .unwrap_or_default();

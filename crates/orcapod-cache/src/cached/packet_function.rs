@@ -147,7 +147,7 @@ impl<F: PacketFunction> CachedPacketFunction<F> {
             if !wanted.is_empty()
                 && let Some(set) = self.store.get_records(&self.path, &wanted)?
             {
-                let position: std::collections::HashMap<&[u8], usize> =
+                let position: std::collections::HashMap<&[u8], usize, ahash::RandomState> =
                     (0..set.len()).map(|i| (set.id(i), i)).collect();
                 for (row, id) in ids.iter().enumerate() {
                     found[row] = id.as_deref().and_then(|id| position.get(id).copied());

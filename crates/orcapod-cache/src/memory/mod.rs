@@ -136,6 +136,26 @@ impl Store for InMemoryStore {
         table.rows_at(&rows)
     }
 
+    fn get_records_columns(
+        &self,
+        path: &TablePath,
+        ids: &[&[u8]],
+        columns: &[&str],
+    ) -> Result<Option<RecordSet>> {
+        let state = self.read();
+        let Some(table) = state.tables.get(path) else {
+            return Ok(None);
+        };
+        let p = crate::lookup::projection(&path.to_string(), &table.schema, columns)?;
+        let mut seen = vec![false; table.num_rows()];
+        let rows: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| table.row_of(id))
+            .filter(|&r| !std::mem::replace(&mut seen[r], true))
+            .collect();
+        table.rows_at_projected(&rows, Some(&p))
+    }
+
     fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>> {
         {
             let state = self.read();

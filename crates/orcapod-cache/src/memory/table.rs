@@ -1,6 +1,6 @@
 //! One in-memory table: append-only chunk list plus hash-map lookups.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -8,6 +8,7 @@ use arrow_select::concat::concat_batches;
 use arrow_select::interleave::interleave_record_batch;
 
 use crate::error::{Result, StoreError};
+use crate::lookup::project;
 use crate::records::RecordSet;
 use crate::schema::{relabel, stored_schema};
 use crate::value::check_lookup_type;
@@ -17,6 +18,10 @@ const MERGE_BELOW_ROWS: usize = 4096;
 
 /// Encoded index keys of one column for the rows of one chunk (`None`: null/NaN).
 pub(super) type IndexKeys = Vec<(String, Vec<Option<Vec<u8>>>)>;
+
+/// Hash maps keyed by ids and digests: ahash (randomly seeded, so still DoS-resistant) is
+/// several times faster than SipHash on these short keys, which warm reruns hash millions of.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// A table. Rows are numbered globally in write order; `ids` and `indexes` hold global
 /// row numbers, which stay valid when chunks are merged.
@@ -43,10 +48,10 @@ impl MemTable {
             chunks: Vec::new(),
             starts: Vec::new(),
             rows: 0,
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             indexes: index_columns
                 .iter()
-                .map(|c| (c.clone(), HashMap::new()))
+                .map(|c| (c.clone(), HashMap::default()))
                 .collect(),
         }
     }
@@ -183,11 +188,20 @@ impl MemTable {
 
     /// Rows at global positions `rows` (in that order).
     pub(super) fn rows_at(&self, rows: &[usize]) -> Result<Option<RecordSet>> {
+        self.rows_at_projected(rows, None)
+    }
+
+    /// [`rows_at`](Self::rows_at) keeping only the stored columns of `projection`.
+    pub(super) fn rows_at_projected(
+        &self,
+        rows: &[usize],
+        projection: Option<&[usize]>,
+    ) -> Result<Option<RecordSet>> {
         let batch = match rows {
             [] => return Ok(None),
             [row] => {
                 let (c, r) = self.locate(*row);
-                self.chunk(c)?.slice(r, 1)
+                project(self.chunk(c)?, projection)?.slice(r, 1)
             }
             _ => {
                 let mut used: BTreeMap<usize, usize> = BTreeMap::new();
@@ -198,7 +212,7 @@ impl MemTable {
                 }
                 let mut chunks = vec![RecordBatch::new_empty(self.stored.clone()); used.len()];
                 for (&c, &slot) in &used {
-                    chunks[slot] = self.chunk(c)?;
+                    chunks[slot] = project(self.chunk(c)?, projection)?;
                 }
                 let refs: Vec<&RecordBatch> = chunks.iter().collect();
                 let indices: Vec<(usize, usize)> =
@@ -229,7 +243,7 @@ impl MemTable {
             .stored
             .index_of(column)
             .map_err(|e| err(e.to_string()))?;
-        let mut index: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut index: HashMap<Vec<u8>, Vec<usize>> = HashMap::default();
         let mut row = 0;
         for chunk in self.chunks()? {
             for key in encode_column(&chunk, i, column)? {

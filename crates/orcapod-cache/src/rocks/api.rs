@@ -16,7 +16,16 @@ impl Store for RocksStore {
     }
 
     fn get_records(&self, path: &TablePath, ids: &[&[u8]]) -> Result<Option<RecordSet>> {
-        self.get_records_impl(path, ids)
+        self.get_records_impl(path, ids, None)
+    }
+
+    fn get_records_columns(
+        &self,
+        path: &TablePath,
+        ids: &[&[u8]],
+        columns: &[&str],
+    ) -> Result<Option<RecordSet>> {
+        self.get_records_impl(path, ids, Some(columns))
     }
 
     fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>> {

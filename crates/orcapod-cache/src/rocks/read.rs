@@ -1,6 +1,6 @@
 //! Reads: chunk streaming, id lookups, equality lookups.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use arrow_array::RecordBatch;
 use arrow_select::interleave::interleave_record_batch;
@@ -10,7 +10,7 @@ use super::codec::decode_chunk;
 use super::keys::{self, Locator};
 use super::{RocksStore, TableSchema, corrupt, lock};
 use crate::error::{Result, StoreError};
-use crate::lookup::{Constraint, matching_rows, resolve, take_rows};
+use crate::lookup::{Constraint, matching_rows, project, resolve, take_rows};
 use crate::memory::concat_parts;
 use crate::path::TablePath;
 use crate::records::RecordSet;
@@ -74,6 +74,7 @@ impl RocksStore {
         path: &TablePath,
         table: &TableSchema,
         locators: &[Locator],
+        projection: Option<&[usize]>,
     ) -> Result<Option<RecordSet>> {
         let mut slots: BTreeMap<u64, usize> = BTreeMap::new();
         for l in locators {
@@ -82,7 +83,7 @@ impl RocksStore {
         }
         let mut chunks = vec![RecordBatch::new_empty(table.stored.clone()); slots.len()];
         for (&seq, &slot) in &slots {
-            chunks[slot] = self.chunk(path, table, seq)?;
+            chunks[slot] = project(self.chunk(path, table, seq)?, projection)?;
         }
         let mut indices = Vec::with_capacity(locators.len());
         for l in locators {
@@ -111,17 +112,23 @@ impl RocksStore {
         &self,
         path: &TablePath,
         ids: &[&[u8]],
+        columns: Option<&[&str]>,
     ) -> Result<Option<RecordSet>> {
         let meta = self.meta(path)?;
         let Some(table) = &meta.table else {
             return Ok(None);
         };
-        let mut seen = HashSet::with_capacity(ids.len());
+        let projection = columns
+            .map(|c| crate::lookup::projection(&path.to_string(), &table.data, c))
+            .transpose()?;
+        let projection = projection.as_deref();
+        let mut seen: HashSet<&[u8], ahash::RandomState> =
+            HashSet::with_capacity_and_hasher(ids.len(), Default::default());
         let wanted: Vec<&[u8]> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
         if wanted.len() >= BULK_LOOKUP_IDS
             && wanted.len() as u64 >= SCAN_IDS_PER_CHUNK.saturating_mul(self.chunk_count(path)?)
         {
-            return self.scan_for_ids(path, table, &wanted);
+            return self.scan_for_ids(path, table, &wanted, projection);
         }
         let prefix = keys::record_prefix(&self.segment(path));
         let keys: Vec<Vec<u8>> = wanted
@@ -143,7 +150,7 @@ impl RocksStore {
                 locators.push(l);
             }
         }
-        self.gather(path, table, &locators)
+        self.gather(path, table, &locators, projection)
     }
 
     /// [`get_records_impl`](Self::get_records_impl) for lookups that ask for a large part of
@@ -156,8 +163,9 @@ impl RocksStore {
         path: &TablePath,
         table: &TableSchema,
         wanted: &[&[u8]],
+        projection: Option<&[usize]>,
     ) -> Result<Option<RecordSet>> {
-        let position: HashMap<&[u8], usize> =
+        let position: std::collections::HashMap<&[u8], usize, ahash::RandomState> =
             wanted.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let mut found: Vec<Option<(usize, usize)>> = vec![None; wanted.len()];
         let mut chunks = Vec::new();
@@ -178,7 +186,7 @@ impl RocksStore {
                 }
             }
             if used {
-                chunks.push(batch);
+                chunks.push(project(batch, projection)?);
             }
         }
         let indices: Vec<(usize, usize)> = found.into_iter().flatten().collect();
@@ -236,7 +244,7 @@ impl RocksStore {
             locators.push(l);
         }
         locators.sort_unstable();
-        let Some(found) = self.gather(path, table, &locators)? else {
+        let Some(found) = self.gather(path, table, &locators, None)? else {
             return Ok(None);
         };
         // Re-check every constraint (also guards against a stale or damaged index).
