@@ -611,6 +611,7 @@ async fn run_function(
                 let node = &pipeline.nodes[index];
                 let mut run = pipeline.function_run(node, &pod, &config, observer.as_ref())?;
                 run.row_offset = row_offset;
+                run.whole_input = false;
                 run.run(&chunk)
             })
             .await?

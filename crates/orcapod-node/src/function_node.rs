@@ -50,6 +50,9 @@ pub(crate) struct FunctionRun<'a> {
     /// Position of `input`'s first row in the node's whole input (async mode runs a node
     /// chunk by chunk): added to the rows of packet events and errors.
     pub row_offset: usize,
+    /// `input` is the node's whole input (sync mode), so completion manifests apply
+    /// ([`crate::manifest`]); async chunks are parts of it and never use them.
+    pub whole_input: bool,
 }
 
 /// Output of a function node run.
@@ -131,13 +134,36 @@ impl FunctionRun<'_> {
     ) -> Result<FunctionOutput> {
         let n = input.num_rows();
         let mut stats = NodeStats::new(self.label, crate::NodeKind::Function);
+        let node_hash = self.identity.content_hash.to_string();
+        let manifest_key = match self.whole_input {
+            true => Some(crate::manifest::key(&node_hash, input)?),
+            false => None,
+        };
+        if let Some(key) = &manifest_key
+            && let Some(data_ids) = crate::manifest::read(store, records_path, key, n)?
+        {
+            // A complete earlier run of this very identity: every row is a hit.
+            stats.cached = n;
+            for row in 0..n {
+                self.observer.on_packet_end(
+                    self.label,
+                    self.row_offset + row,
+                    PacketOutcome::Cached,
+                );
+            }
+            let stream = assemble(self, input, store, results_path, &data_ids)?;
+            return Ok(FunctionOutput {
+                stream,
+                stats,
+                errors: Vec::new(),
+            });
+        }
         store.create_index(results_path, INPUT_DATA_HASH_COL)?;
         let packet_hashes: Vec<String> = input
             .packet_hashes()?
             .iter()
             .map(ToString::to_string)
             .collect();
-        let node_hash = self.identity.content_hash.to_string();
         let entry_ids = pod_entry_ids(input, &packet_hashes, &node_hash)?;
 
         // Phase 1a: this node's own pipeline records.
@@ -323,6 +349,12 @@ impl FunctionRun<'_> {
         if conflict {
             // The store keeps the first writer's records: serve those, as every later run will.
             read_data_ids(store, records_path, &id_refs, self.label, &mut data_ids)?;
+        }
+        if let Some(key) = &manifest_key
+            && errors.is_empty()
+            && stats.dropped == 0
+        {
+            crate::manifest::write(store, records_path, key, &data_ids)?;
         }
         let stream = assemble(self, input, store, results_path, &data_ids)?;
         Ok(FunctionOutput {

@@ -43,6 +43,7 @@ mod dot;
 mod error;
 mod function_node;
 mod graph;
+mod manifest;
 mod observer;
 pub mod paths;
 mod pipeline;

@@ -342,6 +342,7 @@ impl Pipeline {
             observer,
             chunk_rows: config.chunk_rows,
             row_offset: 0,
+            whole_input: true,
         })
     }
 
