@@ -51,14 +51,34 @@ pub(super) fn decode_chunk(
     schema: &SchemaRef,
     chunk: &[u8],
 ) -> Result<RecordBatch, String> {
-    let mut reader = StreamReader::try_new(schema_bytes.chain(chunk), None)
-        .map_err(|e| format!("undecodable chunk: {e}"))?;
+    decode_chunk_projected(schema_bytes, schema, chunk, None)
+}
+
+/// [`decode_chunk`] building only the stored columns of `projection` (ids first); the result
+/// is labelled with the projected table schema.
+pub(super) fn decode_chunk_projected(
+    schema_bytes: &[u8],
+    schema: &SchemaRef,
+    chunk: &[u8],
+    projection: Option<&[usize]>,
+) -> Result<RecordBatch, String> {
+    let schema = match projection {
+        None => Arc::clone(schema),
+        Some(p) => Arc::new(
+            schema
+                .project(p)
+                .map_err(|e| format!("bad projection {p:?}: {e}"))?,
+        ),
+    };
+    let mut reader =
+        StreamReader::try_new(schema_bytes.chain(chunk), projection.map(<[usize]>::to_vec))
+            .map_err(|e| format!("undecodable chunk: {e}"))?;
     let batch = match reader.next() {
         Some(Ok(batch)) => batch,
         Some(Err(e)) => return Err(format!("undecodable chunk: {e}")),
         None => return Err("chunk holds no record batch".to_string()),
     };
     // Label the batch with the table's own `Arc` so later schema checks are pointer checks.
-    RecordBatch::try_new(Arc::clone(schema), batch.columns().to_vec())
+    RecordBatch::try_new(schema, batch.columns().to_vec())
         .map_err(|e| format!("chunk does not fit the table schema: {e}"))
 }

@@ -6,7 +6,7 @@ use arrow_array::RecordBatch;
 use arrow_select::interleave::interleave_record_batch;
 use orcapod_datagram::Value;
 
-use super::codec::decode_chunk;
+use super::codec::{decode_chunk, decode_chunk_projected};
 use super::keys::{self, Locator};
 use super::{RocksStore, TableSchema, corrupt, lock};
 use crate::error::{Result, StoreError};
@@ -32,6 +32,16 @@ impl RocksStore {
         path: &TablePath,
         table: &TableSchema,
     ) -> impl Iterator<Item = Result<(u64, RecordBatch)>> + 'a {
+        self.chunk_iter_projected(path, table, None)
+    }
+
+    /// [`chunk_iter`](Self::chunk_iter) decoding only the stored columns of `projection`.
+    pub(super) fn chunk_iter_projected<'a>(
+        &'a self,
+        path: &TablePath,
+        table: &TableSchema,
+        projection: Option<Vec<usize>>,
+    ) -> impl Iterator<Item = Result<(u64, RecordBatch)>> + 'a {
         let prefix = keys::chunk_prefix(&self.segment(path));
         let table = table.clone();
         let name = path.to_string();
@@ -39,8 +49,9 @@ impl RocksStore {
             let (key, value) = item.map_err(|e| self.err(&e))?;
             let seq = keys::seq_of_chunk_key(&prefix, &key)
                 .ok_or_else(|| corrupt(&self.dir, format!("bad chunk key in '{name}'")))?;
-            let batch = decode_chunk(&table.bytes, &table.stored, &value)
-                .map_err(|e| corrupt(&self.dir, format!("chunk {seq} of '{name}': {e}")))?;
+            let batch =
+                decode_chunk_projected(&table.bytes, &table.stored, &value, projection.as_deref())
+                    .map_err(|e| corrupt(&self.dir, format!("chunk {seq} of '{name}': {e}")))?;
             Ok((seq, batch))
         })
     }
@@ -169,7 +180,8 @@ impl RocksStore {
             wanted.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let mut found: Vec<Option<(usize, usize)>> = vec![None; wanted.len()];
         let mut chunks = Vec::new();
-        for item in self.chunk_iter(path, table) {
+        // Chunks are decoded with the projection already applied.
+        for item in self.chunk_iter_projected(path, table, projection.map(<[usize]>::to_vec)) {
             let (seq, batch) = item?;
             let ids = batch
                 .column(0)
@@ -186,7 +198,7 @@ impl RocksStore {
                 }
             }
             if used {
-                chunks.push(project(batch, projection)?);
+                chunks.push(batch);
             }
         }
         let indices: Vec<(usize, usize)> = found.into_iter().flatten().collect();
