@@ -12,8 +12,9 @@
 //!   directory); the pipeline is built before the clock starts.
 //! * `mem_warm` / `rocks_warm`: a first, cold run fills the store outside the measured region
 //!   (same process); then a new pipeline is built from a fresh source of the same table (as
-//!   Python's `pipeline_mem_warm` does, so packet hashes are recomputed: they are memoised per
-//!   stream) and its run is timed: every packet is a cache hit. For RocksDB the store is
+//!   Python's `pipeline_mem_warm` does, so nothing memoised in the first stream is reused) and
+//!   its run is timed: every packet is a cache hit (served through the node's completion
+//!   manifest after one whole-table hash, see `orcapod-node/src/manifest.rs`). For RocksDB the store is
 //!   closed and reopened between the two runs (the warm run starts with empty in-process
 //!   caches, like a new process would; the OS page cache stays warm).
 //! * `rocks_raw` (the limit): raw `rocksdb` `WriteBatch` writes of N records, one batch per
