@@ -126,14 +126,7 @@ impl Store for InMemoryStore {
         let Some(table) = state.tables.get(path) else {
             return Ok(None);
         };
-        // Each row at most once: a bitmap over the table's rows, cheaper than hashing.
-        let mut seen = vec![false; table.num_rows()];
-        let rows: Vec<usize> = ids
-            .iter()
-            .filter_map(|id| table.row_of(id))
-            .filter(|&r| !std::mem::replace(&mut seen[r], true))
-            .collect();
-        table.rows_at(&rows)
+        table.rows_at(&table.rows_of(ids))
     }
 
     fn get_records_columns(
@@ -147,13 +140,7 @@ impl Store for InMemoryStore {
             return Ok(None);
         };
         let p = crate::lookup::projection(&path.to_string(), &table.schema, columns)?;
-        let mut seen = vec![false; table.num_rows()];
-        let rows: Vec<usize> = ids
-            .iter()
-            .filter_map(|id| table.row_of(id))
-            .filter(|&r| !std::mem::replace(&mut seen[r], true))
-            .collect();
-        table.rows_at_projected(&rows, Some(&p))
+        table.rows_at_projected(&table.rows_of(ids), Some(&p))
     }
 
     fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>> {

@@ -65,9 +65,14 @@ impl MemTable {
         self.ids.contains_key(id)
     }
 
-    /// Number of rows.
-    pub(super) fn num_rows(&self) -> usize {
-        self.rows
+    /// The rows of `ids` that exist, in the order asked, each at most once (a bitmap over the
+    /// table's rows, cheaper than hashing them).
+    pub(super) fn rows_of(&self, ids: &[&[u8]]) -> Vec<usize> {
+        let mut seen = vec![false; self.rows];
+        ids.iter()
+            .filter_map(|id| self.row_of(id))
+            .filter(|&r| !std::mem::replace(&mut seen[r], true))
+            .collect()
     }
 
     pub(super) fn is_empty(&self) -> bool {
