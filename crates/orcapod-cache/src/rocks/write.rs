@@ -150,6 +150,11 @@ impl RocksStore {
         let _writer = lock(&self.writer);
         let planned = plan(&txn, self)?;
         let mut wb = WriteBatch::default();
+        // Record and index entries of the whole transaction, put in key order at the end:
+        // the memtable's skip list inserts neighbouring keys far faster than scattered ones
+        // (digest-keyed entries arrive in random order). Keys are distinct (the plan removed
+        // duplicates), so the order of puts does not change what is written.
+        let mut entries: Vec<(Vec<u8>, [u8; 12])> = Vec::new();
         let mut new_meta: Vec<(TablePath, Arc<TableMeta>)> = Vec::new();
         for p in &planned {
             let stored = stored_schema(&p.schema);
@@ -174,8 +179,20 @@ impl RocksStore {
                 let len = cap.min(batch.num_rows() - start);
                 let part = RecordSet::from_stored(batch.slice(start, len))?;
                 let seq = self.allocate_seq(&p.path)?;
-                self.put_records(&mut wb, &p.path, &stored, seq, &part, &p.indexes)?;
+                self.put_records(
+                    &mut wb,
+                    &mut entries,
+                    &p.path,
+                    &stored,
+                    seq,
+                    &part,
+                    &p.indexes,
+                )?;
             }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, value) in &entries {
+            wb.put(key, value);
         }
         // Publish widened/new schemas before the write (old chunks decode under a wider
         // schema); forget them again if the write fails.
@@ -195,9 +212,11 @@ impl RocksStore {
         Ok(planned.into_iter().map(|p| p.summary).collect())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn put_records(
         &self,
         wb: &mut WriteBatch,
+        entries: &mut Vec<(Vec<u8>, [u8; 12])>,
         path: &TablePath,
         stored: &SchemaRef,
         seq: u64,
@@ -210,16 +229,15 @@ impl RocksStore {
         wb.put(keys::chunk_key(&chunk_prefix, seq), encode_chunk(&batch)?);
         let prefix = keys::record_prefix(&segment);
         let ids = records.ids();
-        let mut key = Vec::with_capacity(prefix.len() + 64);
         for (row, id) in ids.iter().enumerate() {
-            key.clear();
-            key.extend_from_slice(&prefix);
-            key.extend_from_slice(id.unwrap_or_default());
             let loc = Locator {
                 seq,
                 row: row as u32,
             };
-            wb.put(&key, loc.encode());
+            entries.push((
+                keys::record_key(&prefix, id.unwrap_or_default()),
+                loc.encode(),
+            ));
         }
         for column in indexes {
             let i = stored.index_of(column).map_err(|_| StoreError::Index {
@@ -241,7 +259,7 @@ impl RocksStore {
                     seq,
                     row: row as u32,
                 };
-                wb.put(&key, loc.encode());
+                entries.push((key, loc.encode()));
             }
         }
         Ok(())
