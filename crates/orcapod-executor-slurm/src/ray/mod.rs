@@ -250,9 +250,7 @@ impl DynExecutor for RayExecutor {
         function: &dyn PacketFunction,
         input: &InputBatch,
     ) -> orcapod_executor::Result<BatchOutput> {
-        self.submit(function, input)
-            .and_then(ClusterRun::wait)
-            .map_err(|e| e.into_executor_error(RAY_EXECUTOR_TYPE_ID))
+        crate::run::execute_blocking(self.submit(function, input), RAY_EXECUTOR_TYPE_ID)
     }
 
     /// Submits at once (writing the task files and calling the scheduler), then waits on a
@@ -262,16 +260,7 @@ impl DynExecutor for RayExecutor {
         function: &'a dyn PacketFunction,
         input: &'a InputBatch,
     ) -> BoxFuture<'a, orcapod_executor::Result<BatchOutput>> {
-        match self.submit(function, input) {
-            Ok(run) => Box::pin(async move {
-                run.into_future()
-                    .await
-                    .map_err(|e| e.into_executor_error(RAY_EXECUTOR_TYPE_ID))
-            }),
-            Err(e) => Box::pin(futures::future::ready(Err(
-                e.into_executor_error(RAY_EXECUTOR_TYPE_ID)
-            ))),
-        }
+        crate::run::execute_future(self.submit(function, input), RAY_EXECUTOR_TYPE_ID)
     }
 
     fn with_options(&self, options: &ExecutorOptions) -> orcapod_executor::Result<Self> {

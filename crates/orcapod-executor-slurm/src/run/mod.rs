@@ -59,6 +59,34 @@ struct Task {
     gone_since: Option<Instant>,
 }
 
+/// `DynExecutor::execute` of a cluster executor: wait for a submitted run, errors typed as the
+/// executor `executor`'s.
+pub(crate) fn execute_blocking(
+    submitted: Result<ClusterRun>,
+    executor: &str,
+) -> orcapod_executor::Result<BatchOutput> {
+    submitted
+        .and_then(ClusterRun::wait)
+        .map_err(|e| e.into_executor_error(executor))
+}
+
+/// `DynExecutor::execute_async` of a cluster executor: the run was submitted already (task
+/// files written, scheduler called); the future waits on a helper thread and dropping it
+/// cancels the jobs.
+pub(crate) fn execute_future(
+    submitted: Result<ClusterRun>,
+    executor: &'static str,
+) -> BoxFuture<'static, orcapod_executor::Result<BatchOutput>> {
+    match submitted {
+        Ok(run) => Box::pin(async move {
+            run.into_future()
+                .await
+                .map_err(|e| e.into_executor_error(executor))
+        }),
+        Err(e) => Box::pin(futures::future::ready(Err(e.into_executor_error(executor)))),
+    }
+}
+
 /// A batch submitted to a cluster: poll it, wait for it, or drop it to cancel its jobs
 /// (`scancel` on Slurm).
 ///
