@@ -231,7 +231,7 @@ impl<F: PacketFunction> CachedPacketFunction<F> {
                     arrow_select::interleave::interleave(&[stored, fresh], &indices)
                         .map_err(StoreError::arrow("merging cached and computed outputs"))?
                 }
-                (None, None) => arrow_array::new_empty_array(&field.to_arrow().data_type().clone()),
+                (None, None) => arrow_array::new_empty_array(field.to_arrow().data_type()),
             };
             columns.push(column);
         }
