@@ -18,6 +18,42 @@ pub(crate) struct Constraint {
     pub(crate) key: Vec<u8>,
 }
 
+/// The data-schema index of `column`, checked to exist and to have a type lookups compare.
+fn lookup_column(path: &str, schema: &Schema, column: &str) -> Result<usize> {
+    let index = schema
+        .index_of(column)
+        .map_err(|_| StoreError::UnknownColumn {
+            path: path.to_string(),
+            column: column.to_string(),
+        })?;
+    check_lookup_type(schema.field(index).data_type())
+        .map_err(|reason| index_error(path, column, reason))?;
+    Ok(index)
+}
+
+fn index_error(path: &str, column: &str, reason: String) -> StoreError {
+    StoreError::Index {
+        path: path.to_string(),
+        column: column.to_string(),
+        reason,
+    }
+}
+
+/// The encoded lookup key of each of `values` for `column` (checked as in [`resolve`]);
+/// `None` for a value that never matches (null, NaN).
+pub(crate) fn lookup_keys(
+    path: &str,
+    schema: &Schema,
+    column: &str,
+    values: &[Value],
+) -> Result<Vec<Option<Vec<u8>>>> {
+    lookup_column(path, schema, column)?;
+    values
+        .iter()
+        .map(|v| encode_value(v).map_err(|reason| index_error(path, column, reason)))
+        .collect()
+}
+
 /// Resolves `constraints` against a table's data schema. `Ok(None)` when some value can
 /// never match (null, NaN).
 pub(crate) fn resolve(
@@ -28,19 +64,8 @@ pub(crate) fn resolve(
     let mut out = Vec::with_capacity(constraints.len());
     let mut never = false;
     for (column, value) in constraints {
-        let index = schema
-            .index_of(column)
-            .map_err(|_| StoreError::UnknownColumn {
-                path: path.to_string(),
-                column: column.to_string(),
-            })?;
-        let err = |reason: String| StoreError::Index {
-            path: path.to_string(),
-            column: column.to_string(),
-            reason,
-        };
-        check_lookup_type(schema.field(index).data_type()).map_err(err)?;
-        match encode_value(value).map_err(err)? {
+        let index = lookup_column(path, schema, column)?;
+        match encode_value(value).map_err(|reason| index_error(path, column, reason))? {
             Some(key) => out.push(Constraint {
                 column: column.to_string(),
                 stored_index: index + 1,

@@ -16,12 +16,11 @@ use arrow_schema::SchemaRef;
 use orcapod_datagram::Value;
 
 use crate::error::{Result, StoreError};
-use crate::lookup::{matching_rows, resolve, take_rows};
+use crate::lookup::{lookup_keys, matching_rows, resolve, take_rows};
 use crate::path::TablePath;
 use crate::plan::{Catalog, plan};
 use crate::records::{RecordSet, WriteSummary};
 use crate::store::{RecordSetIter, Store, StoreConfig, StoreTransaction};
-use crate::value::encode_value;
 use table::MemTable;
 
 /// A store held in memory: the default for tests and one-off runs.
@@ -226,25 +225,17 @@ impl Store for InMemoryStore {
                 return Ok(vec![None; values.len()]);
             };
             if let Some(index) = table.indexes.get(column) {
-                let err = |reason: String| StoreError::Index {
-                    path: path.to_string(),
-                    column: column.to_string(),
-                    reason,
-                };
-                return values
+                let keys = lookup_keys(&path.to_string(), &table.schema, column, values)?;
+                // Index rows are global row numbers in write order: the last is the most recent.
+                return Ok(keys
                     .iter()
-                    .map(|value| {
-                        let Some(key) = encode_value(value).map_err(err)? else {
-                            return Ok(None);
-                        };
-                        // Index rows are global row numbers in write order: the last is the
-                        // most recent.
-                        Ok(index
-                            .get(&key)
+                    .map(|key| {
+                        key.as_ref()
+                            .and_then(|k| index.get(k))
                             .and_then(|rows| rows.last())
-                            .and_then(|&row| table.id_at(row)))
+                            .and_then(|&row| table.id_at(row))
                     })
-                    .collect();
+                    .collect());
             }
         }
         crate::store::latest_ids_by_lookup(self, path, column, values)

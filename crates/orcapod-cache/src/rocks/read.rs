@@ -10,11 +10,10 @@ use super::codec::{decode_chunk, decode_chunk_projected};
 use super::keys::{self, Locator};
 use super::{RocksStore, TableSchema, corrupt, lock};
 use crate::error::{Result, StoreError};
-use crate::lookup::{Constraint, matching_rows, project, resolve, take_rows};
+use crate::lookup::{Constraint, lookup_keys, matching_rows, project, resolve, take_rows};
 use crate::memory::concat_parts;
 use crate::path::TablePath;
 use crate::records::RecordSet;
-use crate::value::{check_lookup_type, encode_value};
 
 /// Approximate memory of a decoded chunk beyond its buffer (array and schema structs).
 const CHUNK_OVERHEAD: usize = 512;
@@ -288,26 +287,16 @@ impl RocksStore {
         {
             return crate::store::latest_ids_by_lookup(self, path, column, values);
         }
-        let index = table
-            .data
-            .index_of(column)
-            .map_err(|_| StoreError::UnknownColumn {
-                path: path.to_string(),
-                column: column.to_string(),
-            })?;
-        let err = |reason: String| StoreError::Index {
-            path: path.to_string(),
-            column: column.to_string(),
-            reason,
-        };
-        check_lookup_type(table.data.field(index).data_type()).map_err(err)?;
+        let keys_of = lookup_keys(&path.to_string(), &table.data, column, values)?;
         let segment = self.segment(path);
-        let mut prefixes: Vec<(Vec<u8>, usize)> = Vec::with_capacity(values.len());
-        for (i, value) in values.iter().enumerate() {
-            if let Some(key) = encode_value(value).map_err(err)? {
-                prefixes.push((keys::index_value_prefix(&segment, column, &key), i));
-            }
-        }
+        let mut prefixes: Vec<(Vec<u8>, usize)> = keys_of
+            .iter()
+            .enumerate()
+            .filter_map(|(i, key)| {
+                key.as_ref()
+                    .map(|k| (keys::index_value_prefix(&segment, column, k), i))
+            })
+            .collect();
         prefixes.sort_unstable();
         let mut out = vec![None; values.len()];
         let Some(first) = prefixes.first() else {
