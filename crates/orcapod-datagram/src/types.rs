@@ -51,6 +51,33 @@ pub enum DataType {
 }
 
 impl DataType {
+    /// The type named by `name`, the inverse of [`Display`](fmt::Display) for every type
+    /// but structs: `int`, `float`, `bool`, `str`, `bytes`, `path`, `date`, `datetime`,
+    /// `list[T]` (spaces around `T` allowed). `None` for anything else.
+    ///
+    /// ```
+    /// use orcapod_datagram::DataType;
+    /// let t = DataType::parse_name("list[ list[int] ]").unwrap();
+    /// assert_eq!(t.to_string(), "list[list[int]]");
+    /// assert_eq!(DataType::parse_name("integer"), None);
+    /// ```
+    pub fn parse_name(name: &str) -> Option<DataType> {
+        Some(match name.trim() {
+            "int" => DataType::Int,
+            "float" => DataType::Float,
+            "bool" => DataType::Bool,
+            "str" => DataType::Str,
+            "bytes" => DataType::Bytes,
+            "path" => DataType::Path,
+            "date" => DataType::Date,
+            "datetime" => DataType::Timestamp,
+            list if list.starts_with("list[") && list.ends_with(']') => {
+                DataType::List(Box::new(DataType::parse_name(&list[5..list.len() - 1])?))
+            }
+            _ => return None,
+        })
+    }
+
     /// The default Arrow type for this logical type.
     pub fn to_arrow(&self) -> ArrowType {
         match self {

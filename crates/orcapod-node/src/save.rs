@@ -140,23 +140,6 @@ fn type_name(f: &Field) -> (String, String, bool) {
     (f.name.clone(), f.dtype.to_string(), f.nullable)
 }
 
-fn parse_type(s: &str) -> Option<DataType> {
-    Some(match s {
-        "int" => DataType::Int,
-        "float" => DataType::Float,
-        "bool" => DataType::Bool,
-        "str" => DataType::Str,
-        "bytes" => DataType::Bytes,
-        "path" => DataType::Path,
-        "date" => DataType::Date,
-        "datetime" => DataType::Timestamp,
-        list if list.starts_with("list[") && list.ends_with(']') => {
-            DataType::List(Box::new(parse_type(&list[5..list.len() - 1])?))
-        }
-        _ => return None,
-    })
-}
-
 impl Pipeline {
     /// The pipeline as JSON text (see the module docs for what is saved).
     pub fn to_json(&self) -> Result<String> {
@@ -452,7 +435,7 @@ fn stored_function(
         fields
             .iter()
             .map(|(name, t, nullable)| {
-                let dtype = parse_type(t).ok_or_else(|| {
+                let dtype = DataType::parse_name(t).ok_or_else(|| {
                     NodeError::Load(format!("function '{}': unknown type '{t}'", f.label))
                 })?;
                 Ok(Field {

@@ -241,22 +241,5 @@ pub fn parse_column_type(text: &str) -> Option<(DataType, bool)> {
         Some(b) => (b.trim(), true),
         None => (text.trim(), false),
     };
-    Some((parse_type(body)?, nullable))
-}
-
-fn parse_type(s: &str) -> Option<DataType> {
-    Some(match s {
-        "int" => DataType::Int,
-        "float" => DataType::Float,
-        "bool" => DataType::Bool,
-        "str" => DataType::Str,
-        "bytes" => DataType::Bytes,
-        "path" => DataType::Path,
-        "date" => DataType::Date,
-        "datetime" => DataType::Timestamp,
-        list if list.starts_with("list[") && list.ends_with(']') => {
-            DataType::List(Box::new(parse_type(list[5..list.len() - 1].trim())?))
-        }
-        _ => return None,
-    })
+    Some((DataType::parse_name(body)?, nullable))
 }
