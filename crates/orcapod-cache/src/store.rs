@@ -78,6 +78,31 @@ pub trait Store: Send + Sync + fmt::Debug {
         }
     }
 
+    /// For each of `ids`, whether `path` holds a record with that id (all `false` when the
+    /// table does not exist). Content-addressed tables (a result keyed by its input's hash)
+    /// ask this instead of reading rows; stores answer from their id index alone (RocksDB:
+    /// one batched key probe, no chunk decoded).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{Int64Array, RecordBatch};
+    /// use orcapod_cache::{InMemoryStore, OnDuplicate, RecordSet, Store, TablePath};
+    /// let store = InMemoryStore::new();
+    /// let path = TablePath::new(["t"])?;
+    /// let batch = RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![1])) as _)])?;
+    /// store.add_records(&path, RecordSet::new([b"a".to_vec()], batch)?, OnDuplicate::Error)?;
+    /// assert_eq!(store.contains_ids(&path, &[b"z", b"a"])?, vec![false, true]);
+    /// assert_eq!(store.contains_ids(&TablePath::new(["none"])?, &[b"a"])?, vec![false]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn contains_ids(&self, path: &TablePath, ids: &[&[u8]]) -> Result<Vec<bool>> {
+        let found = match self.get_records_columns(path, ids, &[])? {
+            Some(set) => (0..set.len()).map(|i| set.id(i).to_vec()).collect(),
+            None => std::collections::HashSet::new(),
+        };
+        Ok(ids.iter().map(|id| found.contains(*id)).collect())
+    }
+
     /// All rows of `path`, in write order.
     fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>>;
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, BooleanArray, LargeBinaryArray, LargeStringArray, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
-use orcapod_cache::cached::pod_entry_ids;
+use orcapod_cache::cached::{pod_entry_ids, result_id};
 use orcapod_cache::{OnDuplicate, RecordSet, Store, StoreTransaction, TablePath};
 use orcapod_datagram::constants::{
     self, INPUT_DATA_HASH_COL, NODE_CONTENT_HASH_COL, POD_TIMESTAMP,
@@ -151,19 +151,26 @@ impl FunctionRun<'_> {
                     PacketOutcome::Cached,
                 );
             }
-            let stream = assemble(self, input, store, results_path, &data_ids)?;
+            let stream = assemble(self, input, store, results_path, &data_ids, None)?;
             return Ok(FunctionOutput {
                 stream,
                 stats,
                 errors: Vec::new(),
             });
         }
-        store.create_index(results_path, INPUT_DATA_HASH_COL)?;
-        let packet_hashes: Vec<String> = input
-            .packet_hashes()?
+        // Results are content-addressed (`orcapod_cache::cached::result_id`): a result's
+        // record id is its input packet hash, so finding one is a key probe and storing one
+        // writes no index entry. Result tables written before (store format 2 as first
+        // released) keyed results by UUID and found them through an index on
+        // `__input_data_hash`; such a table keeps its index, which is searched for ids the
+        // probe misses.
+        let legacy_index = store
+            .indexes(results_path)?
             .iter()
-            .map(ToString::to_string)
-            .collect();
+            .any(|c| c == INPUT_DATA_HASH_COL);
+        let hashes = input.packet_hashes()?;
+        let packet_hashes: Vec<String> = hashes.iter().map(ToString::to_string).collect();
+        let result_ids: Vec<Vec<u8>> = hashes.iter().map(result_id).collect();
         let entry_ids = pod_entry_ids(input, &packet_hashes, &node_hash)?;
 
         // Phase 1a: this node's own pipeline records.
@@ -198,20 +205,39 @@ impl FunctionRun<'_> {
             lookup_rows.push(row);
         }
         if !lookup_rows.is_empty() {
-            let values: Vec<orcapod_datagram::Value> = lookup_rows
+            let ids: Vec<&[u8]> = lookup_rows
                 .iter()
-                .map(|&r| orcapod_datagram::Value::Str(packet_hashes[r].clone()))
+                .map(|&r| result_ids[r].as_slice())
                 .collect();
-            let found = store.latest_ids_where(results_path, INPUT_DATA_HASH_COL, &values)?;
-            for (&row, id) in lookup_rows.iter().zip(found) {
-                match id {
-                    Some(id) => {
-                        data_ids[row] = Some(id);
-                        outcomes[row] = Some(PacketOutcome::Cached);
-                        pending_records.push(row);
-                    }
-                    None => to_compute.push(row),
+            let present = store.contains_ids(results_path, &ids)?;
+            let mut unresolved = Vec::new();
+            for (&row, present) in lookup_rows.iter().zip(present) {
+                if present {
+                    data_ids[row] = Some(result_ids[row].clone());
+                    outcomes[row] = Some(PacketOutcome::Cached);
+                    pending_records.push(row);
+                } else {
+                    unresolved.push(row);
                 }
+            }
+            if legacy_index && !unresolved.is_empty() {
+                let values: Vec<orcapod_datagram::Value> = unresolved
+                    .iter()
+                    .map(|&r| orcapod_datagram::Value::Str(packet_hashes[r].clone()))
+                    .collect();
+                let found = store.latest_ids_where(results_path, INPUT_DATA_HASH_COL, &values)?;
+                for (&row, id) in unresolved.iter().zip(found) {
+                    match id {
+                        Some(id) => {
+                            data_ids[row] = Some(id);
+                            outcomes[row] = Some(PacketOutcome::Cached);
+                            pending_records.push(row);
+                        }
+                        None => to_compute.push(row),
+                    }
+                }
+            } else {
+                to_compute = unresolved;
             }
         }
         if !pending_records.is_empty() {
@@ -229,21 +255,24 @@ impl FunctionRun<'_> {
         }
 
         // Phase 2: compute the rest, chunk by chunk, each chunk one atomic commit.
+        let outputs = self.pod.output_schema();
+        let mut fresh = Fresh::new(n);
         let mut errors = Vec::new();
         let mut aborted_at = None;
         for chunk in to_compute.chunks(self.chunk_rows.max(1)) {
             let sub = take_rows(input, chunk)?;
             let results = self.pod.process(&sub)?.materialize_collect()?;
             let mut computed_rows = Vec::with_capacity(results.input_rows.len());
-            for (k, &local) in results.input_rows.iter().enumerate() {
+            for &local in &results.input_rows {
                 let row = chunk[local];
-                data_ids[row] = Some(results.record_ids[k].as_bytes().to_vec());
+                data_ids[row] = Some(result_ids[row].clone());
                 outcomes[row] = Some(PacketOutcome::Computed);
                 computed_rows.push(row);
             }
+            fresh.keep(outputs, &results.stream, &computed_rows);
             if !computed_rows.is_empty() {
                 let mut txn = StoreTransaction::new();
-                let result_set = result_records(&results, &packet_hashes, chunk)?;
+                let result_set = result_records(&results, &packet_hashes, &result_ids, chunk)?;
                 txn.add_records(results_path, result_set, OnDuplicate::Skip);
                 let set = pipeline_records(
                     input,
@@ -356,7 +385,9 @@ impl FunctionRun<'_> {
         {
             crate::manifest::write(store, records_path, key, &data_ids)?;
         }
-        let stream = assemble(self, input, store, results_path, &data_ids)?;
+        // After a conflict the store holds another writer's records: read everything back.
+        let fresh = (!conflict).then_some(&fresh);
+        let stream = assemble(self, input, store, results_path, &data_ids, fresh)?;
         Ok(FunctionOutput {
             stream,
             stats,
@@ -415,6 +446,7 @@ pub(crate) fn take_rows(input: &Stream, rows: &[usize]) -> Result<Stream> {
 fn result_records(
     results: &orcapod_executor::PodResults,
     packet_hashes: &[String],
+    result_ids: &[Vec<u8>],
     chunk: &[usize],
 ) -> Result<RecordSet> {
     let out = &results.stream;
@@ -463,7 +495,10 @@ fn result_records(
     )));
     let data = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
     Ok(RecordSet::new(
-        results.record_ids.iter().map(|u| u.as_bytes().to_vec()),
+        results
+            .input_rows
+            .iter()
+            .map(|&local| result_ids[chunk[local]].clone()),
         data,
     )?)
 }
@@ -540,12 +575,16 @@ pub(crate) fn assemble(
     store: &dyn Store,
     results_path: &TablePath,
     data_ids: &[Option<Vec<u8>>],
+    fresh: Option<&Fresh>,
 ) -> Result<Stream> {
     let rows: Vec<usize> = (0..data_ids.len())
         .filter(|&r| data_ids[r].is_some())
         .collect();
+    let fresh_at = |row: usize| fresh.and_then(|f| f.at[row]);
+    // Rows computed by this run are taken from the computed chunks; the rest is read back.
     let ids: Vec<&[u8]> = rows
         .iter()
+        .filter(|&&r| fresh_at(r).is_none())
         .filter_map(|&r| data_ids[r].as_deref())
         .collect();
     // Only the output columns and their source info are read back (result rows also hold
@@ -573,16 +612,21 @@ pub(crate) fn assemble(
             position.insert(set.id(i), i);
         }
     }
-    let mut order = Vec::with_capacity(rows.len());
-    for id in &ids {
+    // Where each output row comes from: (0, row of the stored set) or (1 + chunk, row).
+    let mut order: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
+    for &row in &rows {
+        if let Some((chunk, r)) = fresh_at(row) {
+            order.push((1 + chunk, r));
+            continue;
+        }
+        let id = data_ids[row].as_deref().unwrap_or_default();
         let p = position.get(id).ok_or_else(|| NodeError::StaleStore {
             node: run.label.into(),
             path: results_path.to_string(),
             detail: "a pipeline record points to a result record that does not exist".into(),
         })?;
-        order.push(*p as u32);
+        order.push((0, *p));
     }
-    let order = arrow_array::UInt32Array::from(order);
     let taken = take_rows(input, &rows)?;
     let tbatch = taken.batch();
     let mut fields = Vec::new();
@@ -604,9 +648,17 @@ pub(crate) fn assemble(
     let stored = found.map(|s| s.data());
     let mut source_fields = Vec::new();
     let mut source_columns = Vec::new();
-    for field in outputs.fields() {
+    for (j, field) in outputs.fields().iter().enumerate() {
         let want = field.to_arrow();
         let (col, src) = match &stored {
+            _ if ids.is_empty() && !rows.is_empty() => {
+                // Every row was computed now.
+                let f = fresh.map(|f| f.batches.as_slice()).unwrap_or_default();
+                (
+                    gather(None, f, 2 * j, want.data_type(), &order)?,
+                    gather(None, f, 2 * j + 1, &ArrowType::LargeUtf8, &order)?,
+                )
+            }
             Some(data) => {
                 let col = data
                     .column_by_name(&field.name)
@@ -627,9 +679,16 @@ pub(crate) fn assemble(
                 let src = data
                     .column_by_name(&src_name)
                     .ok_or_else(|| stale(run, results_path, &src_name))?;
+                let f = fresh.map(|f| f.batches.as_slice()).unwrap_or_default();
                 (
-                    arrow_select::take::take(col, &order, None)?,
-                    arrow_select::take::take(src, &order, None)?,
+                    gather(Some(col.as_ref()), f, 2 * j, want.data_type(), &order)?,
+                    gather(
+                        Some(src.as_ref()),
+                        f,
+                        2 * j + 1,
+                        &ArrowType::LargeUtf8,
+                        &order,
+                    )?,
                 )
             }
             None => (
@@ -658,6 +717,75 @@ pub(crate) fn assemble(
         input.tag_columns(),
         run.identity.clone(),
     )?)
+}
+
+/// Output rows computed by this run, kept so that the node's output need not be read back
+/// from the store (a cold run would otherwise decode every result it just wrote).
+pub(crate) struct Fresh {
+    /// Per computed chunk: each declared output column then its source info, in declaration
+    /// order.
+    batches: Vec<Vec<ArrayRef>>,
+    /// Per input row: (chunk, row) of its computed output.
+    at: Vec<Option<(usize, usize)>>,
+}
+
+impl Fresh {
+    fn new(rows: usize) -> Self {
+        Fresh {
+            batches: Vec::new(),
+            at: vec![None; rows],
+        }
+    }
+
+    /// Keeps the outputs of `computed` (row `k` computed for input row `rows[k]`). A chunk
+    /// whose columns are missing or not of the declared type is not kept: those rows are
+    /// read back (and checked) from the store like cached ones.
+    fn keep(&mut self, outputs: &orcapod_datagram::Schema, computed: &Stream, rows: &[usize]) {
+        let batch = computed.batch();
+        let mut columns = Vec::with_capacity(2 * outputs.len());
+        for field in outputs.fields() {
+            let src_name = constants::source_info_column(&field.name);
+            match (
+                batch.column_by_name(&field.name),
+                batch.column_by_name(&src_name),
+            ) {
+                (Some(col), Some(src))
+                    if col.data_type() == field.to_arrow().data_type()
+                        && src.data_type() == &ArrowType::LargeUtf8 =>
+                {
+                    columns.push(col.clone());
+                    columns.push(src.clone());
+                }
+                _ => return,
+            }
+        }
+        let chunk = self.batches.len();
+        self.batches.push(columns);
+        for (k, &row) in rows.iter().enumerate() {
+            self.at[row] = Some((chunk, k));
+        }
+    }
+}
+
+/// Column `j` of the output rows at `order`: `(0, r)` is row `r` of `stored` (absent when
+/// every row was computed now), `(1 + c, r)` row `r` of computed chunk `c`.
+fn gather(
+    stored: Option<&dyn Array>,
+    fresh: &[Vec<ArrayRef>],
+    j: usize,
+    data_type: &ArrowType,
+    order: &[(usize, usize)],
+) -> Result<ArrayRef> {
+    if order.iter().all(|&(source, _)| source == 0)
+        && let Some(stored) = stored
+    {
+        let idx = arrow_array::UInt32Array::from_iter_values(order.iter().map(|&(_, r)| r as u32));
+        return Ok(arrow_select::take::take(stored, &idx, None)?);
+    }
+    let empty = arrow_array::new_empty_array(data_type);
+    let mut sources: Vec<&dyn Array> = vec![stored.unwrap_or(empty.as_ref())];
+    sources.extend(fresh.iter().map(|b| b[j].as_ref()));
+    Ok(arrow_select::interleave::interleave(&sources, order)?)
 }
 
 fn stale(run: &FunctionRun<'_>, path: &TablePath, column: &str) -> NodeError {

@@ -54,7 +54,7 @@ impl FunctionRun<'_> {
         // The pipeline records act as the input: only their tag and system-tag columns are used.
         let input = Stream::from_batch(records, &tags, self.identity.clone())?;
         stats.cached = data_ids.len();
-        let stream = assemble(self, &input, *store, results_path, &data_ids)?;
+        let stream = assemble(self, &input, *store, results_path, &data_ids, None)?;
         Ok((stream, stats))
     }
 }

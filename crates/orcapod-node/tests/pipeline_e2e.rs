@@ -673,12 +673,33 @@ fn a_pipeline_wide_executor_gives_the_same_rows_and_shares_the_cache() {
 
 #[test]
 fn a_stored_result_that_no_longer_matches_the_declared_output_is_a_stale_store_error() {
+    stale_result_is_an_error(Planted::ContentAddressed);
+}
+
+/// Result tables of stores written before results were content-addressed: results keyed by
+/// UUID, found through the `__input_data_hash` index (kept and searched for such tables).
+#[test]
+fn a_stale_result_in_an_indexed_legacy_table_is_a_stale_store_error_too() {
+    stale_result_is_an_error(Planted::LegacyIndexed);
+}
+
+/// How the stale result is planted.
+#[derive(Clone, Copy, Debug)]
+enum Planted {
+    /// Under its content-addressed id (`result_id` of the input packet hash).
+    ContentAddressed,
+    /// Under an arbitrary id, with the legacy index on `__input_data_hash` declared.
+    LegacyIndexed,
+}
+
+fn stale_result_is_an_error(planted: Planted) {
     for mode in MODES {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = rocks(dir.path());
         let log = new_log();
         let source = id_x_source("stale", &[5]);
-        let hash = source.stream().packet_hashes().expect("hashes")[0].to_string();
+        let content_hash = source.stream().packet_hashes().expect("hashes")[0].clone();
+        let hash = content_hash.to_string();
         // A result for that very input packet, but with `y` stored as text.
         let pod = FunctionPod::new(recording_double(&log));
         let path = orcapod_node::paths::function_results(pod.uri()).expect("path");
@@ -697,10 +718,19 @@ fn a_stored_result_that_no_longer_matches_the_declared_output_is_a_stale_store_e
             ),
         ])
         .expect("batch");
+        let id = match planted {
+            Planted::ContentAddressed => orcapod_cache::cached::result_id(&content_hash),
+            Planted::LegacyIndexed => {
+                store
+                    .create_index(&path, INPUT_DATA_HASH_COL)
+                    .expect("legacy index");
+                b"planted".to_vec()
+            }
+        };
         store
             .add_records(
                 &path,
-                RecordSet::new([b"planted".as_slice()], data).expect("records"),
+                RecordSet::new([id], data).expect("records"),
                 OnDuplicate::Error,
             )
             .expect("plant");
@@ -716,7 +746,7 @@ fn a_stored_result_that_no_longer_matches_the_declared_output_is_a_stale_store_e
                 assert_eq!(at, path.to_string());
                 assert!(detail.contains('y'), "{detail}");
             }
-            other => panic!("{mode:?}: expected StaleStore, got {other:?}"),
+            other => panic!("{mode:?} {planted:?}: expected StaleStore, got {other:?}"),
         }
         assert!(
             logged(&log).is_empty(),

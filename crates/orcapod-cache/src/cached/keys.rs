@@ -33,6 +33,25 @@ pub fn packet_keys(packets: &RecordBatch) -> Result<Vec<ContentHash>> {
         .hash_rows(&hashable)?)
 }
 
+/// The record id of a function node's result for an input packet with hash `input_hash`:
+/// the prefixed digest bytes `arrow_v0.1:<32 bytes>` of the hash. Result tables are
+/// content-addressed: a result is found by computing its id (no secondary index), and two
+/// writers of the same result write the same id, so the first one stored is the one kept.
+///
+/// ```
+/// use orcapod_cache::cached::{packet_keys, result_id};
+/// use arrow_array::{Int64Array, RecordBatch};
+/// use std::sync::Arc;
+/// let batch = RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![7, 7])) as _)])?;
+/// let keys = packet_keys(&batch)?;
+/// assert_eq!(result_id(&keys[0]), result_id(&keys[1]));
+/// assert!(result_id(&keys[0]).starts_with(b"arrow_v0.1:"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn result_id(input_hash: &ContentHash) -> Vec<u8> {
+    input_hash.to_prefixed_digest()
+}
+
 /// The input columns a packet function sees, as a record batch named and typed by its input
 /// schema (absent optional inputs left out): what [`CachedPacketFunction`] keys on.
 ///

@@ -18,7 +18,7 @@ mod packet_function;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use function_pod::{CachedFunctionPod, CachedPodOutput};
-pub use keys::{packet_keys, pod_entry_ids};
+pub use keys::{packet_keys, pod_entry_ids, result_id};
 pub use packet_function::CachedPacketFunction;
 
 /// Result column: host that computed the result (never hashed).

@@ -142,6 +142,15 @@ impl Store for InMemoryStore {
         table.rows_at_projected(&table.rows_of(ids), Some(&p))
     }
 
+    fn contains_ids(&self, path: &TablePath, ids: &[&[u8]]) -> Result<Vec<bool>> {
+        let state = self.read();
+        let table = state.tables.get(path);
+        Ok(ids
+            .iter()
+            .map(|id| table.is_some_and(|t| t.contains(id)))
+            .collect())
+    }
+
     fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>> {
         {
             let state = self.read();

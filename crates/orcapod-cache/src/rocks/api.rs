@@ -28,6 +28,11 @@ impl Store for RocksStore {
         self.get_records_impl(path, ids, Some(columns))
     }
 
+    fn contains_ids(&self, path: &TablePath, ids: &[&[u8]]) -> Result<Vec<bool>> {
+        let ids = arrow_array::LargeBinaryArray::from_iter_values(ids.iter().copied());
+        crate::plan::Catalog::existing(self, path, &ids)
+    }
+
     fn get_all(&self, path: &TablePath) -> Result<Option<RecordSet>> {
         let meta = self.meta(path)?;
         let Some(table) = &meta.table else {

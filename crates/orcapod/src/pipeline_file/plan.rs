@@ -83,6 +83,25 @@ impl Store for ReadOnlyStore {
     fn get_records(&self, path: &TablePath, ids: &[&[u8]]) -> StoreResult<Option<RecordSet>> {
         self.0.get_records(path, ids)
     }
+    fn get_records_columns(
+        &self,
+        path: &TablePath,
+        ids: &[&[u8]],
+        columns: &[&str],
+    ) -> StoreResult<Option<RecordSet>> {
+        self.0.get_records_columns(path, ids, columns)
+    }
+    fn contains_ids(&self, path: &TablePath, ids: &[&[u8]]) -> StoreResult<Vec<bool>> {
+        self.0.contains_ids(path, ids)
+    }
+    fn latest_ids_where(
+        &self,
+        path: &TablePath,
+        column: &str,
+        values: &[Value],
+    ) -> StoreResult<Vec<Option<Vec<u8>>>> {
+        self.0.latest_ids_where(path, column, values)
+    }
     fn get_all(&self, path: &TablePath) -> StoreResult<Option<RecordSet>> {
         self.0.get_all(path)
     }
