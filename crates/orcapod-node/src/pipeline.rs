@@ -417,13 +417,12 @@ impl Pipeline {
 }
 
 /// Row ids of stored operator/source rows: the ASCII hex of each row's starfix hash (0.1.4).
+/// `hash_rows` gives every row the hash of its 1-row slice in one pass over the batch.
 fn row_ids(batch: &RecordBatch) -> Result<Vec<Vec<u8>>> {
-    let hasher = DataContext::default_context().arrow_hasher();
-    use rayon::prelude::*;
-    (0..batch.num_rows())
-        .into_par_iter()
-        .map(|i| Ok(hasher.hash_batch(&batch.slice(i, 1))?.to_hex().into_bytes()))
-        .collect()
+    let hashes = DataContext::default_context()
+        .arrow_hasher()
+        .hash_rows(batch)?;
+    Ok(hashes.iter().map(|h| h.to_hex().into_bytes()).collect())
 }
 
 fn with_node_hash(batch: &RecordBatch, node_hash: &str) -> Result<RecordBatch> {
