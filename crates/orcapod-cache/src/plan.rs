@@ -95,8 +95,10 @@ struct TableState {
 pub(crate) fn plan(txn: &StoreTransaction, catalog: &dyn Catalog) -> Result<Vec<PlannedWrite>> {
     let mut tables: HashMap<&TablePath, TableState> = HashMap::new();
     let mut planned = Vec::with_capacity(txn.ops.len());
-    let track_pending = txn.ops.len() > 1;
-    for op in &txn.ops {
+    for (k, op) in txn.ops.iter().enumerate() {
+        // Ids written by this operation matter only to a later operation on the same table
+        // (typical transactions write two different tables: don't hash every id for none).
+        let track_pending = txn.ops[k + 1..].iter().any(|later| later.path == op.path);
         let path_str = op.path.to_string();
         let state = match tables.entry(&op.path) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
