@@ -82,5 +82,5 @@ pub use error::{PathProblem, Result, StoreError};
 pub use memory::InMemoryStore;
 pub use path::{MAX_PATH_DEPTH, TablePath};
 pub use records::{OnDuplicate, RECORD_ID_COLUMN, RecordSet, WriteSummary};
-pub use rocks::RocksStore;
+pub use rocks::{RocksStore, WriteStats};
 pub use store::{RecordSetIter, Store, StoreConfig, StoreOptions, StoreTransaction, open_store};

@@ -58,6 +58,7 @@ mod write;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arrow_schema::SchemaRef;
@@ -106,6 +107,73 @@ pub struct RocksStore {
     chunks: Mutex<ChunkCache>,
     /// How table paths appear in keys (from the directory's format version).
     key_format: keys::KeyFormat,
+    /// Totals of this handle's successful `WriteBatch`es ([`RocksStore::write_stats`]).
+    written: WriteCounters,
+}
+
+/// What a [`RocksStore`] handle has handed RocksDB: the totals of its successful writes
+/// (commits of records and transactions, and index builds) since it was opened.
+///
+/// `bytes` is RocksDB's own measure of a `WriteBatch` (`WriteBatch::size_in_bytes`: keys,
+/// values, a tag and length prefixes per entry, and a 12-byte batch header), which is what
+/// the write-ahead log receives and the memtable stores; compaction rewrites come on top.
+/// The format marker written when a directory is created is not counted.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{Int64Array, RecordBatch};
+/// use orcapod_cache::{OnDuplicate, RecordSet, RocksStore, Store, TablePath, WriteStats};
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = RocksStore::open(dir.path())?;
+/// assert_eq!(store.write_stats(), WriteStats::default());
+/// let path = TablePath::new(["results", "add"])?;
+/// let data = RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![1, 2])) as _)])?;
+/// store.add_records(&path, RecordSet::new(["a", "b"], data)?, OnDuplicate::Error)?;
+/// let stats = store.write_stats();
+/// // One WriteBatch: the schema, the chunk holding both rows, a locator per record, ...
+/// assert_eq!(stats.batches, 1);
+/// assert!(stats.entries >= 4);
+/// assert!(stats.bytes > stats.entries);
+/// // A refused write (duplicate ids) hands RocksDB nothing.
+/// let again = RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![1])) as _)])?;
+/// assert!(store.add_records(&path, RecordSet::new(["a"], again)?, OnDuplicate::Error).is_err());
+/// assert_eq!(store.write_stats(), stats);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Total `WriteBatch::size_in_bytes` of the successful writes.
+    pub bytes: u64,
+    /// Total entries (puts) in them.
+    pub entries: u64,
+    /// Number of successful `WriteBatch` writes.
+    pub batches: u64,
+}
+
+/// The atomic totals behind [`WriteStats`].
+#[derive(Debug, Default)]
+struct WriteCounters {
+    bytes: AtomicU64,
+    entries: AtomicU64,
+    batches: AtomicU64,
+}
+
+impl WriteCounters {
+    /// Counts one successful write of `bytes` in `entries` entries.
+    fn add(&self, bytes: usize, entries: usize) {
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.entries.fetch_add(entries as u64, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> WriteStats {
+        WriteStats {
+            bytes: self.bytes.load(Ordering::Relaxed),
+            entries: self.entries.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Schema and indexes of one table.
@@ -228,6 +296,7 @@ impl RocksStore {
             meta: Mutex::new(HashMap::new()),
             seqs: Mutex::new(HashMap::new()),
             key_format: keys::KeyFormat::of_version(FORMAT_VERSION),
+            written: WriteCounters::default(),
         };
         let version = store.check_format()?;
         store.key_format = keys::KeyFormat::of_version(version);
@@ -237,6 +306,11 @@ impl RocksStore {
     /// The store directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The totals of this handle's successful writes so far (see [`WriteStats`]).
+    pub fn write_stats(&self) -> WriteStats {
+        self.written.snapshot()
     }
 
     /// Checks (or, for a new store, writes) the format marker; returns the format version.

@@ -81,6 +81,14 @@ impl RocksStore {
         wo
     }
 
+    /// Writes `wb` and, if RocksDB accepts it, adds it to [`write_stats`](Self::write_stats).
+    fn write_batch(&self, wb: WriteBatch) -> std::result::Result<(), rocksdb::Error> {
+        let (bytes, entries) = (wb.size_in_bytes(), wb.len());
+        self.db.write_opt(wb, &self.write_options())?;
+        self.written.add(bytes, entries);
+        Ok(())
+    }
+
     /// The number of chunk sequence numbers `path` has used: an upper bound of its chunk
     /// count (failed writes also use one), without allocating.
     pub(super) fn chunk_count(&self, path: &TablePath) -> Result<u64> {
@@ -202,7 +210,7 @@ impl RocksStore {
                 meta.insert(path.clone(), Arc::clone(m));
             }
         }
-        if let Err(e) = self.db.write_opt(wb, &self.write_options()) {
+        if let Err(e) = self.write_batch(wb) {
             let mut meta = lock(&self.meta);
             for p in &planned {
                 meta.remove(&p.path);
@@ -305,16 +313,12 @@ impl RocksStore {
                 }
                 if wb.len() >= INDEX_BUILD_BATCH {
                     let full = std::mem::take(&mut wb);
-                    self.db
-                        .write_opt(full, &self.write_options())
-                        .map_err(|e| self.err(&e))?;
+                    self.write_batch(full).map_err(|e| self.err(&e))?;
                 }
             }
         }
         wb.put(keys::index_decl_key(&segment, column), []);
-        self.db
-            .write_opt(wb, &self.write_options())
-            .map_err(|e| self.err(&e))?;
+        self.write_batch(wb).map_err(|e| self.err(&e))?;
         let mut indexes = meta.indexes.clone();
         indexes.push(column.to_string());
         indexes.sort();
