@@ -4,8 +4,9 @@
 //! them before), then rows whose *input packet* was computed by any node with the same function
 //! (the packet-level cache: results are keyed by function uri and input packet hash).
 //! **Phase 2** computes only the rest, in chunks; each chunk's results and pipeline records are
-//! committed in one atomic store transaction, so a killed run loses at most the chunk in flight
-//! and a rerun resumes without recomputing finished work. Identical input packets inside one run
+//! committed in one atomic store transaction, so a killed run loses at most the chunks in
+//! flight (the one being stored and the one computed ahead of it) and a rerun resumes without
+//! recomputing finished work. Identical input packets inside one run
 //! are computed once.
 
 use std::sync::Arc;
@@ -259,43 +260,48 @@ impl FunctionRun<'_> {
         let mut fresh = Fresh::new(n);
         let mut errors = Vec::new();
         let mut aborted_at = None;
-        for chunk in to_compute.chunks(self.chunk_rows.max(1)) {
-            let sub = take_rows(input, chunk)?;
-            let results = self.pod.process(&sub)?.materialize_collect()?;
-            let mut computed_rows = Vec::with_capacity(results.input_rows.len());
-            for &local in &results.input_rows {
-                let row = chunk[local];
-                data_ids[row] = Some(result_ids[row].clone());
-                outcomes[row] = Some(PacketOutcome::Computed);
-                computed_rows.push(row);
-            }
-            fresh.keep(outputs, &results.stream, &computed_rows);
-            if !computed_rows.is_empty() {
-                let mut txn = StoreTransaction::new();
-                let result_set = result_records(&results, &packet_hashes, &result_ids, chunk)?;
-                txn.add_records(results_path, result_set, OnDuplicate::Skip);
-                let set = pipeline_records(
-                    input,
-                    &computed_rows,
-                    &data_ids,
-                    &entry_ids,
-                    &node_hash,
-                    true,
-                )?;
-                txn.add_records(records_path, set, OnDuplicate::Skip);
-                conflict |= store.commit(txn)?.iter().any(|w| w.skipped > 0);
-            }
-            for e in results.errors {
-                let mut e = e;
-                e.row = self.row_offset + chunk[e.row.min(chunk.len() - 1)];
-                self.observer.on_packet_crash(self.label, &e);
-                errors.push(e);
-            }
-            if self.policy == ErrorPolicy::FailFast && !errors.is_empty() {
-                aborted_at = Some(chunk[chunk.len() - 1]);
-                break;
-            }
-        }
+        compute_chunks(
+            self.pod.as_ref(),
+            input,
+            &to_compute,
+            self.chunk_rows,
+            |chunk, results| {
+                let mut computed_rows = Vec::with_capacity(results.input_rows.len());
+                for &local in &results.input_rows {
+                    let row = chunk[local];
+                    data_ids[row] = Some(result_ids[row].clone());
+                    outcomes[row] = Some(PacketOutcome::Computed);
+                    computed_rows.push(row);
+                }
+                fresh.keep(outputs, &results.stream, &computed_rows);
+                if !computed_rows.is_empty() {
+                    let mut txn = StoreTransaction::new();
+                    let result_set = result_records(&results, &packet_hashes, &result_ids, chunk)?;
+                    txn.add_records(results_path, result_set, OnDuplicate::Skip);
+                    let set = pipeline_records(
+                        input,
+                        &computed_rows,
+                        &data_ids,
+                        &entry_ids,
+                        &node_hash,
+                        true,
+                    )?;
+                    txn.add_records(records_path, set, OnDuplicate::Skip);
+                    conflict |= store.commit(txn)?.iter().any(|w| w.skipped > 0);
+                }
+                for e in results.errors {
+                    let mut e = e;
+                    e.row = self.row_offset + chunk[e.row.min(chunk.len() - 1)];
+                    self.observer.on_packet_crash(self.label, &e);
+                    errors.push(e);
+                }
+                if self.policy == ErrorPolicy::FailFast && !errors.is_empty() {
+                    aborted_at = Some(chunk[chunk.len() - 1]);
+                    return Ok(false);
+                }
+                Ok(true)
+            },
+        )?;
 
         // Rows whose input packet equals an earlier row's reuse its result.
         // Rows whose packet equals a failed row's fail alike (with their own row and tags).
@@ -394,6 +400,83 @@ impl FunctionRun<'_> {
             errors,
         })
     }
+}
+
+/// Computes `rows` of `input` in chunks of `chunk_rows` and hands each chunk's results to
+/// `commit`, in order, on the calling thread, overlapping computing and storing
+/// ([`overlapped`]).
+fn compute_chunks(
+    pod: &dyn PodLike,
+    input: &Stream,
+    rows: &[usize],
+    chunk_rows: usize,
+    mut commit: impl FnMut(&[usize], orcapod_executor::PodResults) -> Result<bool>,
+) -> Result<()> {
+    let chunks: Vec<&[usize]> = rows.chunks(chunk_rows.max(1)).collect();
+    overlapped(
+        &chunks,
+        |chunk| {
+            let sub = take_rows(input, chunk)?;
+            Ok(pod.process(&sub)?.materialize_collect()?)
+        },
+        |chunk, results| commit(chunk, results),
+    )
+}
+
+/// Runs `compute` on every chunk and `commit` on its result, in chunk order, `commit` on the
+/// calling thread.
+///
+/// The next chunk is computed on a helper thread while `commit` stores the previous one (one
+/// chunk of lookahead through a rendezvous channel), so computing and storing overlap
+/// instead of alternating: a cold run on a persistent store spends most of its time in the
+/// store's write path, a run of an expensive function in the function. `commit` returns
+/// `Ok(false)` to stop (fail-fast); at most the chunk being computed at that moment is
+/// wasted (never committed), and no further chunk is started. The first error of either
+/// side ends the run and is returned. A killed run loses at most the two chunks not yet
+/// committed.
+fn overlapped<C: Sync, T: Send>(
+    chunks: &[C],
+    compute: impl Fn(&C) -> Result<T> + Sync,
+    mut commit: impl FnMut(&C, T) -> Result<bool>,
+) -> Result<()> {
+    if chunks.len() <= 1 {
+        // Nothing to overlap with.
+        for chunk in chunks {
+            if !commit(chunk, compute(chunk)?)? {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T>>(0);
+        let (stop, compute) = (&stop, &compute);
+        scope.spawn(move || {
+            for chunk in chunks {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let results = compute(chunk);
+                let failed = results.is_err();
+                // A closed channel means the committer stopped (fail-fast or an error).
+                if tx.send(results).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for chunk in chunks {
+            // The producer only hangs up early after an error it has sent, or a panic
+            // (which the scope re-raises when it joins).
+            let Ok(results) = rx.recv() else { break };
+            if !commit(chunk, results?)? {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                break;
+            }
+        }
+        // Dropping `rx` here unblocks a producer waiting to hand over a chunk nobody takes.
+        Ok(())
+    })
 }
 
 /// Fill `data_ids[row]` from the stored pipeline record of each row's entry id, if any.
@@ -803,4 +886,100 @@ pub(crate) fn node_identity(pod: &dyn PodLike, input: &StreamIdentity) -> Result
         pod.pipeline_hash(),
         input,
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn failure(what: &str) -> NodeError {
+        NodeError::InvalidInput {
+            node: "n".into(),
+            reason: what.into(),
+        }
+    }
+
+    #[test]
+    fn overlapped_commits_every_chunk_in_order() {
+        for n in [0, 1, 2, 7, 50] {
+            let chunks: Vec<usize> = (0..n).collect();
+            let mut seen = Vec::new();
+            overlapped(
+                &chunks,
+                |c| Ok(c * 10),
+                |c, t| {
+                    seen.push((*c, t));
+                    Ok(true)
+                },
+            )
+            .expect("run");
+            let want: Vec<(usize, usize)> = (0..n).map(|c| (c, c * 10)).collect();
+            assert_eq!(seen, want, "{n} chunks");
+        }
+    }
+
+    #[test]
+    fn overlapped_stops_when_commit_says_so_and_computes_at_most_one_chunk_ahead() {
+        let chunks: Vec<usize> = (0..20).collect();
+        let computed = AtomicUsize::new(0);
+        let mut committed = Vec::new();
+        overlapped(
+            &chunks,
+            |c| {
+                computed.fetch_add(1, Ordering::SeqCst);
+                Ok(*c)
+            },
+            |c, _| {
+                committed.push(*c);
+                Ok(*c < 4)
+            },
+        )
+        .expect("run");
+        assert_eq!(committed, vec![0, 1, 2, 3, 4]);
+        let computed = computed.load(Ordering::SeqCst);
+        // Chunk 5 may be computed while 4 is committed (its hand-over then fails); chunk 6
+        // can only start after 5 was handed over, which never happens.
+        assert!((5..=6).contains(&computed), "computed {computed} chunks");
+    }
+
+    #[test]
+    fn overlapped_returns_the_first_error_of_either_side_without_hanging() {
+        let chunks: Vec<usize> = (0..10).collect();
+        let computed = Mutex::new(Vec::new());
+        let err = overlapped(
+            &chunks,
+            |c| {
+                computed.lock().expect("lock").push(*c);
+                if *c == 3 {
+                    Err(failure("compute 3"))
+                } else {
+                    Ok(*c)
+                }
+            },
+            |_, _| Ok(true),
+        )
+        .expect_err("compute error");
+        assert!(err.to_string().contains("compute 3"), "{err}");
+        assert_eq!(*computed.lock().expect("lock"), vec![0, 1, 2, 3]);
+
+        let mut committed = Vec::new();
+        let err = overlapped(
+            &chunks,
+            |c| Ok(*c),
+            |c, _| {
+                committed.push(*c);
+                if *c == 2 {
+                    Err(failure("commit 2"))
+                } else {
+                    Ok(true)
+                }
+            },
+        )
+        .expect_err("commit error");
+        assert!(err.to_string().contains("commit 2"), "{err}");
+        assert_eq!(committed, vec![0, 1, 2]);
+    }
 }

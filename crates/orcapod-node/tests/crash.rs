@@ -293,11 +293,13 @@ fn crash_and_resume(mode: RunMode) {
         committed_blocks.len() * CHUNK,
         "{mode:?}: a chunk was committed partially"
     );
-    // Chunks start in order and at most CONCURRENCY at a time (one in sync mode): a chunk that
-    // had started means all but the last few started chunks had committed.
+    // Chunks start in order and at most CONCURRENCY at a time (two in sync mode: the chunk
+    // being stored and the one computed ahead of it, see `compute_chunks` in
+    // function_node.rs): a chunk that had started means all but the last few started chunks
+    // had committed.
     let started_blocks: BTreeSet<usize> = first.iter().map(block).collect();
     let in_flight = if mode == RunMode::Sync {
-        1
+        2
     } else {
         CONCURRENCY
     };
