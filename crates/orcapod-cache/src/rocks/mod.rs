@@ -273,15 +273,18 @@ impl RocksStore {
         // Compact level 0 after 8 flushed memtables instead of RocksDB's default 4. Record
         // locators are keyed by digests, so every L0 file spans the whole key range and every
         // L0 -> L1 compaction rewrites all of L1; doing it half as often saves CPU. Measured
-        // (2026-11-29, 2 cores, load 1.3-2.4, `orcapod-bench run pipeline`, 3 interleaved
-        // runs each): rocks_cold at 10^6 packets used 21.5 s CPU instead of 24.3 s (wall
-        // 16.7 s vs 17.1 s: compaction mostly runs on the otherwise idle core); rocks_warm at
-        // 10^6 unchanged (1.66/1.48 s vs 1.68/1.44 s); 10^5 packets never compact. 16 was no
-        // better (cold 18.4/16.7 s). Reads check the bloom filters of up to 8 L0 files; the
-        // slowdown (20) and stop (36) triggers stay at their defaults. Also tried and not
-        // kept: no compression on L0/L1 (10^5: 1.42 s vs 1.42 s in 5 runs each; 10^6: no
-        // gain), memtable bloom off (10^6 35 s, 10^5 1.8-2.2 s: much worse), dynamic level
-        // bytes and bytes_per_sync 1 MiB (no gain).
+        // 2026-11-29 (2 cores, load 1.4-2.0, `orcapod-bench run pipeline`, 4 vs 8 interleaved
+        // in one binary): rocks_cold at 10^6 packets 11.6/11.7/12.1 s wall, 18.1/18.0/18.3 s
+        // CPU with 4; 12.0/11.9/11.9 s wall, 16.6/16.2/16.1 s CPU with 8 (compaction mostly
+        // runs on a core the pipeline leaves idle, so wall is unchanged and CPU drops ~10%).
+        // rocks_warm at 10^6: 1.70/1.67 s wall, 3.3/3.2 s CPU with 4 (compactions left
+        // pending by the cold run still run in it); 1.61/1.61 s, 1.6/1.7 s CPU with 8. 10^5
+        // packets never compact (0.97/0.93 s both). 16 was no better. Reads check the bloom
+        // filters of up to 8 L0 files; the slowdown (20) and stop (36) triggers stay at their
+        // defaults. Tried and not kept: no compression on L0/L1 (10^6: 11.8/11.9 s vs
+        // 12.3/11.7 s; 10^5: 1.42 s vs 1.42 s, means of 5), memtable bloom off (much worse:
+        // 10^5 1.8-2.2 s vs 1.5 s, 10^6 35 s vs ~20 s under load), dynamic level bytes and
+        // bytes_per_sync 1 MiB (no gain).
         opts.set_level_zero_file_num_compaction_trigger(8);
         let mut table = BlockBasedOptions::default();
         table.set_bloom_filter(10.0, false);
