@@ -45,6 +45,10 @@ impl Store for RocksStore {
 
     fn contains_ids(&self, path: &TablePath, ids: &[&[u8]]) -> Result<Vec<bool>> {
         quiet_perf_counters();
+        if self.meta(path)?.table.is_none() {
+            // No table, no records: skip probing (a cold run asks for every input packet).
+            return Ok(vec![false; ids.len()]);
+        }
         let ids = arrow_array::LargeBinaryArray::from_iter_values(ids.iter().copied());
         crate::plan::Catalog::existing(self, path, &ids)
     }
