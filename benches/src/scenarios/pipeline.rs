@@ -34,9 +34,10 @@
 //!   writes N records into a fresh directory with the `rocks_raw` options and batching (64 MiB
 //!   write buffer, WAL on, no fsync, one `WriteBatch` per 1024 records): record `i`'s key is
 //!   the 32-byte SHA-256 of `i` (big-endian u64), so keys arrive in random order as the
-//!   store's content-addressed keys do; its value is pseudo-random lowercase hex text (a slice
-//!   of a fixed 1 MiB SplitMix64-generated pool at a pseudo-random offset; compressibility
-//!   like the digests that dominate the store's data), sized so that the raw batches total the
+//!   store's content-addressed keys do; its value is a slice of a fixed 1 MiB pool at a
+//!   pseudo-random offset, the pool alternating 32-byte runs of SplitMix64-generated lowercase
+//!   hex and of one fixed text, so that it compresses about as well as the store's data
+//!   (LZ4 halves both: digests plus per-row repeated columns), sized so that the raw batches total the
 //!   store's `WriteBatch` bytes to within a byte per batch. Keys are hashed and the pool is
 //!   built before the clock starts. One entry per packet, where the store writes about two
 //!   (a locator per stored record, a chunk per up to 1024 rows of a table, schemas, the
@@ -320,8 +321,15 @@ impl Records {
         let spare = target.saturating_sub(BATCH_HEADER * batches + (record(base) * n) as u64);
         let longer = (spare as usize).min(n);
         let mut state = 0x0DC4_u64;
+        // Alternating 32-byte runs of random hex and of one fixed text: LZ4 (RocksDB's
+        // compression here) halves it, as it halves the store's data (digests, plus columns
+        // that repeat per row: node hash, context key, executor info, timestamps).
+        const FIXED: &[u8; 32] = b"arrow_v0.1:orcapod-node-constant";
         let pool = (0..HEX_POOL + base + 1)
-            .map(|_| b"0123456789abcdef"[(splitmix64(&mut state) & 15) as usize])
+            .map(|i| match (i / 32) % 2 {
+                0 => b"0123456789abcdef"[(splitmix64(&mut state) & 15) as usize],
+                _ => FIXED[i % 32],
+            })
             .collect();
         Records::Digests {
             keys,
