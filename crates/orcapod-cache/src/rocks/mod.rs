@@ -51,6 +51,7 @@ mod api;
 mod cache;
 mod codec;
 mod errors;
+mod id_filter;
 mod keys;
 mod read;
 mod write;
@@ -109,6 +110,8 @@ pub struct RocksStore {
     key_format: keys::KeyFormat,
     /// Totals of this handle's successful `WriteBatch`es ([`RocksStore::write_stats`]).
     written: WriteCounters,
+    /// Filters of the record ids of tables this handle created (see [`id_filter`]).
+    id_filters: Mutex<id_filter::IdFilters>,
 }
 
 /// What a [`RocksStore`] handle has handed RocksDB: the totals of its successful writes
@@ -313,6 +316,7 @@ impl RocksStore {
             seqs: Mutex::new(HashMap::new()),
             key_format: keys::KeyFormat::of_version(FORMAT_VERSION),
             written: WriteCounters::default(),
+            id_filters: Mutex::new(id_filter::IdFilters::default()),
         };
         let version = store.check_format()?;
         store.key_format = keys::KeyFormat::of_version(version);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::LargeBinaryArray;
+use arrow_array::{Array, LargeBinaryArray};
 use arrow_schema::SchemaRef;
 use rocksdb::{WriteBatch, WriteOptions};
 
@@ -46,10 +46,15 @@ impl Catalog for RocksStore {
     }
 
     fn existing(&self, path: &TablePath, ids: &LargeBinaryArray) -> Result<Vec<bool>> {
+        // Ids the table's filter rules out are not looked up (see `id_filter`).
+        let maybe = lock(&self.id_filters)
+            .may_contain(path, ids.iter().map(Option::unwrap_or_default))
+            .unwrap_or_else(|| vec![true; ids.len()]);
         let prefix = keys::record_prefix(&self.segment(path));
         let mut keys: Vec<(Vec<u8>, usize)> = ids
             .iter()
             .enumerate()
+            .filter(|(i, _)| maybe[*i])
             .map(|(i, id)| (keys::record_key(&prefix, id.unwrap_or_default()), i))
             .collect();
         keys.sort_unstable();
@@ -57,7 +62,7 @@ impl Catalog for RocksStore {
         let found = self
             .db
             .batched_multi_get_cf(cf, keys.iter().map(|(k, _)| k), true);
-        let mut exists = vec![false; keys.len()];
+        let mut exists = vec![false; ids.len()];
         for (r, (_, i)) in found.into_iter().zip(&keys) {
             exists[*i] = r.map_err(|e| self.err(&e))?.is_some();
         }
@@ -164,7 +169,12 @@ impl RocksStore {
         // duplicates), so the order of puts does not change what is written.
         let mut entries: Vec<(Vec<u8>, [u8; 12])> = Vec::new();
         let mut new_meta: Vec<(TablePath, Arc<TableMeta>)> = Vec::new();
+        // Tables this transaction creates (their id filters start now).
+        let mut created: Vec<&TablePath> = Vec::new();
         for p in &planned {
+            if self.meta(&p.path)?.table.is_none() && !created.contains(&&p.path) {
+                created.push(&p.path);
+            }
             let stored = stored_schema(&p.schema);
             if p.schema_changed {
                 let bytes = encode_schema(&stored)?;
@@ -212,10 +222,22 @@ impl RocksStore {
         }
         if let Err(e) = self.write_batch(wb) {
             let mut meta = lock(&self.meta);
+            let mut filters = lock(&self.id_filters);
             for p in &planned {
                 meta.remove(&p.path);
+                filters.forget(&p.path);
             }
             return Err(self.err(&e));
+        }
+        {
+            let mut filters = lock(&self.id_filters);
+            for path in created {
+                filters.track_new_table(path);
+            }
+            for p in &planned {
+                let ids = p.records.ids();
+                filters.add(&p.path, ids.iter().map(Option::unwrap_or_default));
+            }
         }
         Ok(planned.into_iter().map(|p| p.summary).collect())
     }
