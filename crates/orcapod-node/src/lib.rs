@@ -38,6 +38,7 @@
 //! # Ok::<(), orcapod_node::NodeError>(())
 //! ```
 
+mod assemble;
 mod async_run;
 mod dot;
 mod error;
@@ -45,6 +46,7 @@ mod function_node;
 mod graph;
 mod manifest;
 mod observer;
+mod overlap;
 pub mod paths;
 mod pipeline;
 mod pod;

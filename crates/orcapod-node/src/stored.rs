@@ -4,8 +4,9 @@ use arrow_array::Array;
 use orcapod_datagram::constants::{self, NODE_CONTENT_HASH_COL};
 use orcapod_datagram::{Stream, Value};
 
+use crate::assemble::assemble;
 use crate::error::{NodeError, Result};
-use crate::function_node::{DATA_ID_COL, FunctionRun, assemble};
+use crate::function_node::{DATA_ID_COL, FunctionRun};
 use crate::observer::NodeKind;
 use crate::run::NodeStats;
 
