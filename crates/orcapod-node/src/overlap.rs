@@ -98,14 +98,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn overlapped_stops_when_commit_says_so_and_computes_at_most_one_chunk_ahead() {
+    /// Runs 20 chunks whose commit stops after chunk 4; returns the committed chunks and the
+    /// number computed.
+    fn stop_after_chunk_4(lookahead: bool) -> (Vec<usize>, usize) {
         let chunks: Vec<usize> = (0..20).collect();
         let computed = AtomicUsize::new(0);
         let mut committed = Vec::new();
         overlapped(
             &chunks,
-            true,
+            lookahead,
             |c| {
                 computed.fetch_add(1, Ordering::SeqCst);
                 Ok(*c)
@@ -116,8 +117,13 @@ mod tests {
             },
         )
         .expect("run");
+        (committed, computed.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn overlapped_stops_when_commit_says_so_and_computes_at_most_one_chunk_ahead() {
+        let (committed, computed) = stop_after_chunk_4(true);
         assert_eq!(committed, vec![0, 1, 2, 3, 4]);
-        let computed = computed.load(Ordering::SeqCst);
         // Chunk 5 may be computed while 4 is committed (its hand-over then fails); chunk 6
         // can only start after 5 was handed over, which never happens.
         assert!((5..=6).contains(&computed), "computed {computed} chunks");
@@ -165,23 +171,8 @@ mod tests {
 
     #[test]
     fn without_lookahead_nothing_is_computed_past_the_stop() {
-        let chunks: Vec<usize> = (0..20).collect();
-        let computed = AtomicUsize::new(0);
-        let mut committed = Vec::new();
-        overlapped(
-            &chunks,
-            false,
-            |c| {
-                computed.fetch_add(1, Ordering::SeqCst);
-                Ok(*c)
-            },
-            |c, _| {
-                committed.push(*c);
-                Ok(*c < 4)
-            },
-        )
-        .expect("run");
+        let (committed, computed) = stop_after_chunk_4(false);
         assert_eq!(committed, vec![0, 1, 2, 3, 4]);
-        assert_eq!(computed.load(Ordering::SeqCst), 5);
+        assert_eq!(computed, 5);
     }
 }
