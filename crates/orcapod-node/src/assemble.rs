@@ -129,14 +129,8 @@ pub(crate) fn assemble(
                     .ok_or_else(|| stale(run, results_path, &src_name))?;
                 let f = fresh.map(|f| f.batches.as_slice()).unwrap_or_default();
                 (
-                    gather(Some(col.as_ref()), f, 2 * j, want.data_type(), &order)?,
-                    gather(
-                        Some(src.as_ref()),
-                        f,
-                        2 * j + 1,
-                        &ArrowType::LargeUtf8,
-                        &order,
-                    )?,
+                    gather(Some(col), f, 2 * j, want.data_type(), &order)?,
+                    gather(Some(src), f, 2 * j + 1, &ArrowType::LargeUtf8, &order)?,
                 )
             }
             None => (
@@ -223,7 +217,7 @@ impl Fresh {
 /// Column `j` of the output rows at `order`: `(0, r)` is row `r` of `stored` (absent when
 /// every row was computed now), `(1 + c, r)` row `r` of computed chunk `c`.
 fn gather(
-    stored: Option<&dyn Array>,
+    stored: Option<&ArrayRef>,
     fresh: &[Vec<ArrayRef>],
     j: usize,
     data_type: &ArrowType,
@@ -234,13 +228,13 @@ fn gather(
     {
         // A whole stored set in its own order (a warm rerun): no copy.
         if order.len() == stored.len() && order.iter().enumerate().all(|(i, &(_, r))| i == r) {
-            return Ok(arrow_array::make_array(stored.to_data()));
+            return Ok(Arc::clone(stored));
         }
         let idx = arrow_array::UInt32Array::from_iter_values(order.iter().map(|&(_, r)| r as u32));
-        return Ok(arrow_select::take::take(stored, &idx, None)?);
+        return Ok(arrow_select::take::take(stored.as_ref(), &idx, None)?);
     }
     let empty = arrow_array::new_empty_array(data_type);
-    let mut sources: Vec<&dyn Array> = vec![stored.unwrap_or(empty.as_ref())];
+    let mut sources: Vec<&dyn Array> = vec![stored.map_or(empty.as_ref(), |s| s.as_ref())];
     sources.extend(fresh.iter().map(|b| b[j].as_ref()));
     Ok(arrow_select::interleave::interleave(&sources, order)?)
 }

@@ -96,24 +96,23 @@ impl Level {
         }
     }
 
-    /// Bit positions of `hash` (double hashing; the step is odd, so positions differ).
-    fn positions(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
-        let step = (hash >> 32) | 1;
-        (0..PROBES).map(move |i| hash.wrapping_add(i.wrapping_mul(step)) & self.mask)
-    }
-
     fn insert(&mut self, hash: u64) {
-        let positions: Vec<u64> = self.positions(hash).collect();
-        for p in positions {
+        for p in positions(hash, self.mask) {
             self.bits[(p / 64) as usize] |= 1 << (p % 64);
         }
         self.len += 1;
     }
 
     fn may_contain(&self, hash: u64) -> bool {
-        self.positions(hash)
-            .all(|p| self.bits[(p / 64) as usize] & (1 << (p % 64)) != 0)
+        positions(hash, self.mask).all(|p| self.bits[(p / 64) as usize] & (1 << (p % 64)) != 0)
     }
+}
+
+/// Bit positions of `hash` under `mask` (double hashing; the step is odd, so positions
+/// differ).
+fn positions(hash: u64, mask: u64) -> impl Iterator<Item = u64> {
+    let step = (hash >> 32) | 1;
+    (0..PROBES).map(move |i| hash.wrapping_add(i.wrapping_mul(step)) & mask)
 }
 
 impl Filter {
